@@ -1,0 +1,264 @@
+"""The `leanloop` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import traceback
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from agent.errors import LeanloopError, UsageError
+from agent.lean.project import find_lake_root
+from agent.loop import Event
+from agent.report import RunReport, Status
+from agent.settings import Settings, load_settings
+
+app = typer.Typer(
+    name="leanloop",
+    help="Prove Lean 4 theorems with a language model and keep only what Lean accepts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+T = TypeVar("T")
+
+
+def _run(coro_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a command body; turn our errors into one line and an exit code."""
+    try:
+        return asyncio.run(coro_fn())
+    except LeanloopError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(e.exit_code) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted; nothing was written.", err=True)
+        raise typer.Exit(130) from None
+    except typer.Exit:
+        raise
+    except Exception as e:
+        if os.environ.get("LEANLOOP_DEBUG"):
+            traceback.print_exc()
+        typer.echo(
+            f"internal error: {type(e).__name__}: {e} (set LEANLOOP_DEBUG=1 for "
+            "details; please report it)",
+            err=True,
+        )
+        raise typer.Exit(70) from None
+
+
+def _settings(path: Path | None, flags: dict[str, Any]) -> Settings:
+    dirs = [Path.cwd()]
+    if path is not None and (root := find_lake_root(path.resolve())) is not None:
+        dirs.append(root)
+    return load_settings(flags, dirs)
+
+
+def _write_json(dest: Path, data: str) -> None:
+    from agent.writeback import atomic_write
+
+    try:
+        atomic_write(dest, data.encode("utf-8"))
+    except OSError as e:
+        raise UsageError(f"Cannot write the report to {dest}: {e.strerror}.") from None
+
+
+def _progress(event: Event) -> None:
+    if event.kind == "start":
+        msg = "working"
+    elif event.kind == "round":
+        msg = f"attempt {event.attempt}, round {event.round}: {event.message}"
+    else:
+        msg = event.message
+    typer.echo(f"[{event.target}] {msg}", err=True)
+
+
+def _summary(report: RunReport) -> str:
+    rows = [("theorem", "line", "status", "rounds", "calls", "tokens", "cost", "time")]
+    for t in report.targets:
+        cost = "?" if t.cost_usd is None else f"${t.cost_usd:.4f}"
+        rows.append(
+            (
+                t.name,
+                str(t.line),
+                t.status.value,
+                str(t.rounds),
+                str(t.model_calls),
+                str(t.prompt_tokens + t.completion_tokens),
+                cost,
+                f"{t.seconds:.1f}s",
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    proved = report.proved
+    lines.append("")
+    lines.append(f"{proved}/{len(report.targets)} proved with {report.model}.")
+    if report.written:
+        lines.append(f"Wrote the verified proofs to {report.written}.")
+    elif report.dry_run and proved:
+        lines.append("Dry run: nothing was written.")
+    elif proved:
+        lines.append("Nothing was written.")
+    for t in report.targets:
+        if t.status is not Status.PROVED and t.note:
+            lines.append(f"  {t.name}: {t.note}")
+    return "\n".join(lines)
+
+
+@app.command()
+def prove(
+    path: Annotated[Path, typer.Argument(help="The Lean file whose `sorry`s to prove.")],
+    theorem: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--theorem", "-t", help="Only this declaration (full name works); repeatable."
+        ),
+    ] = None,
+    samples: Annotated[int | None, typer.Option(help="Independent attempts per target.")] = None,
+    rounds: Annotated[int | None, typer.Option(help="Rounds of feedback per attempt.")] = None,
+    concurrency: Annotated[int | None, typer.Option(help="Attempts running at once.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Prove but write nothing.")] = False,
+    output: Annotated[
+        Path | None, typer.Option(help="Write the proved file here instead of in place.")
+    ] = None,
+    report: Annotated[Path | None, typer.Option(help="Write a JSON report here.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    model: Annotated[
+        str | None, typer.Option(help="Model name, or builtin:automation for the built-in prover.")
+    ] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL.")] = None,
+    api_key_env: Annotated[
+        str | None, typer.Option(help="Environment variable holding the API key.")
+    ] = None,
+    reasoning_effort: Annotated[str | None, typer.Option(help="none or high.")] = None,
+    lean_cmd: Annotated[
+        str | None,
+        typer.Option(
+            help="Command that checks a file, given its path (default: lake env lean --json)."
+        ),
+    ] = None,
+    timeout: Annotated[float | None, typer.Option(help="Seconds per Lean run.")] = None,
+    allow_native_decide: Annotated[
+        bool | None,
+        typer.Option("--allow-native-decide", help="Accept proofs that trust compiled code."),
+    ] = None,
+    sandbox: Annotated[str | None, typer.Option(help="required, auto or off.")] = None,
+) -> None:
+    """Prove the `sorry`s of a Lean file; write back only proofs Lean accepted."""
+    from agent.prove import prove_file, stderr_say
+    from agent.session import choose_model, make_checker, make_policy
+
+    async def body() -> int:
+        settings = _settings(
+            path,
+            dict(
+                samples=samples,
+                rounds=rounds,
+                concurrency=concurrency,
+                model=model,
+                base_url=base_url,
+                api_key_env=api_key_env,
+                reasoning_effort=reasoning_effort,
+                lean_cmd=lean_cmd,
+                timeout=timeout,
+                allow_native_decide=allow_native_decide,
+                sandbox=sandbox,
+            ),
+        )
+        if output is not None and output.resolve() == path.resolve():
+            raise UsageError(
+                "--output must differ from the input file (omit it to write in place)."
+            )
+        from agent.writeback import SourceFile
+
+        SourceFile.read(path)  # bad input is reported before anything else
+        checker = make_checker(settings, path)
+        choice = choose_model(settings)
+        if choice.notice:
+            stderr_say(choice.notice)
+        try:
+            result = await prove_file(
+                path,
+                settings=settings,
+                theorems=theorem or [],
+                model=choice.model,
+                checker=checker,
+                policy=make_policy(settings),
+                dry_run=dry_run,
+                output=output,
+                say=stderr_say,
+                progress=_progress,
+            )
+        finally:
+            await choice.model.aclose()
+        data = result.model_dump_json(indent=2)
+        if report is not None:
+            _write_json(report, data)
+        if json_out:
+            typer.echo(data)
+        elif result.targets:
+            typer.echo(_summary(result))
+        return 0 if result.proved == len(result.targets) else 1
+
+    raise typer.Exit(_run(body))
+
+
+@app.command()
+def check(
+    path: Annotated[Path, typer.Argument(help="The Lean file to check.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    lean_cmd: Annotated[str | None, typer.Option(help="Command that checks a file.")] = None,
+    timeout: Annotated[float | None, typer.Option(help="Seconds for the Lean run.")] = None,
+) -> None:
+    """Run Lean on a file: its messages, `sorry` count and each theorem's axioms."""
+    from agent.inspect import inspect_file
+    from agent.session import make_checker
+
+    async def body() -> int:
+        settings = _settings(path, dict(lean_cmd=lean_cmd, timeout=timeout))
+        from agent.writeback import SourceFile
+
+        SourceFile.read(path)
+        result = await inspect_file(path, make_checker(settings, path))
+        if json_out:
+            typer.echo(result.model_dump_json(indent=2))
+        else:
+            typer.echo(result.render())
+        return 0 if result.ok else 1
+
+    raise typer.Exit(_run(body))
+
+
+@app.command()
+def doctor(
+    json_out: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+    path: Annotated[Path | None, typer.Argument(help="A Lean file or project directory.")] = None,
+) -> None:
+    """What leanloop found (Lean, Lake, the project, the endpoint, the sandbox) and what to do."""
+    from agent.doctor import diagnose
+
+    async def body() -> int:
+        settings = _settings(path or Path.cwd(), {})
+        result = await diagnose(settings, path or Path.cwd())
+        typer.echo(result.model_dump_json(indent=2) if json_out else result.render())
+        return 0 if result.ok else 1
+
+    raise typer.Exit(_run(body))
+
+
+def main() -> None:
+    try:
+        app()
+    except SystemExit as e:
+        code = e.code
+        sys.exit(code if isinstance(code, int) else (0 if code is None else 2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""`leanloop check`: Lean's messages for a file, its `sorry`s and each theorem's axioms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from agent.gate import SENTINEL
+from agent.lean.checker import Checker
+from agent.lean.messages import LeanMessage, Severity, parse_axioms
+from agent.loop import file_name
+from agent.prove import parse
+from agent.writeback import SourceFile
+
+
+class TheoremAxioms(BaseModel):
+    name: str
+    line: int
+    axioms: list[str] | None  # None when Lean gave no answer (e.g. the theorem failed)
+    nonstandard: list[str] = []
+
+
+class FileCheck(BaseModel):
+    file: str
+    status: str
+    detail: str
+    messages: list[LeanMessage]
+    errors: int
+    warnings: int
+    sorries: int  # `sorry` tokens in the source
+    sorry_warnings: int  # declarations Lean says use `sorry`
+    theorems: list[TheoremAxioms]
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok" and self.errors == 0
+
+    def render(self) -> str:
+        lines = [m.render(self.file) for m in self.messages]
+        if self.status != "ok":
+            lines.append(self.detail)
+        lines.append("")
+        lines.append(
+            f"{self.errors} error(s), {self.warnings} warning(s), {self.sorries} "
+            f"`sorry` in the source, {self.sorry_warnings} declaration(s) using `sorry`."
+        )
+        for t in self.theorems:
+            if t.axioms is None:
+                ax = "no answer from Lean"
+            elif not t.axioms:
+                ax = "no axioms"
+            else:
+                ax = ", ".join(t.axioms)
+            flag = "  <- nonstandard" if t.nonstandard else ""
+            lines.append(f"  {t.name} (line {t.line}): {ax}{flag}")
+        return "\n".join(lines)
+
+
+async def inspect_file(path: Path, checker: Checker) -> FileCheck:
+    source = SourceFile.read(path)
+    doc = parse(source)
+    named = [d for d in doc.declarations if d.kind in ("theorem", "lemma") and d.full_name]
+    text = doc.text.rstrip() + "\n\n"
+    first_sentinel = text.count("\n") + 1
+    for d in named:
+        text += f"{SENTINEL} {d.full_name}\n"
+    result = await checker.check(text, file_name=file_name(str(path)))
+    own = [m for m in result.messages if m.pos.line < first_sentinel]
+    answers = {
+        m.pos.line: parse_axioms(m.data)
+        for m in result.messages
+        if m.pos.line >= first_sentinel and m.severity is Severity.INFORMATION
+    }
+    theorems = []
+    for i, d in enumerate(named):
+        rep = answers.get(first_sentinel + i)
+        theorems.append(
+            TheoremAxioms(
+                name=d.full_name or "",
+                line=doc.position(d.keyword)[0],
+                axioms=rep.axioms if rep else None,
+                nonstandard=rep.nonstandard if rep else [],
+            )
+        )
+    sentinel_errors = [m for m in result.messages if m.pos.line >= first_sentinel and m.is_error]
+    return FileCheck(
+        file=str(path),
+        status=result.status,
+        detail=result.describe(),
+        messages=own,
+        errors=sum(m.is_error for m in own) + len(sentinel_errors),
+        warnings=sum(m.severity is Severity.WARNING for m in own),
+        sorries=sum(len(d.sorries) for d in doc.declarations),
+        sorry_warnings=sum(m.is_sorry_warning for m in own),
+        theorems=theorems,
+    )

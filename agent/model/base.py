@@ -1,0 +1,38 @@
+"""The model boundary: a conversation goes in, one completion comes out."""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+from pydantic import BaseModel
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class ProofRequest(BaseModel):
+    """What the loop knows about the hole, for models that don't read prose (the built-in one)."""
+
+    target: str
+    mode: Literal["term", "tactic"]
+    imports: list[str]
+    round: int  # 1-based round within the attempt
+    attempt: int  # 0-based attempt index
+
+
+class Completion(BaseModel):
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class Model(Protocol):
+    """Anything that answers a proof conversation."""
+
+    name: str
+
+    async def complete(self, messages: list[ChatMessage], request: ProofRequest) -> Completion: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,147 @@
+"""Every word the model is sent. Users can override each template with a file of the same name
+(`system.txt`, `first.txt`, `feedback.txt`) in the `prompts_dir` setting; placeholders use
+`$name` so that Lean's braces need no escaping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from string import Template
+
+from agent.errors import ConfigError
+from agent.gate import ProofError, Verdict
+from agent.source import LeanDocument
+from agent.source.targets import Target
+
+SYSTEM = """\
+You are an expert Lean 4 prover. You complete proofs so that the Lean compiler accepts them.
+Rules: never use `sorry`, `admit`, new axioms, `native_decide` or metaprogramming; never change
+the theorem statement; reply with exactly one ```lean code block holding only the requested code."""
+
+FIRST = """\
+Here is the context from the Lean file $file:
+```lean
+$context
+```
+
+Prove this $kind by replacing $hole:
+```lean
+$declaration
+```
+
+Reply with one ```lean block containing $reply"""
+
+FEEDBACK = """\
+Lean rejected that proof. $summary
+
+$errors
+Fix the proof and reply with one ```lean block containing $reply"""
+
+_REPLY = {
+    "tactic": "only the tactics that replace `sorry` (they are inserted at its position)",
+    "term": "only the proof that replaces `sorry` (a term, or `by` followed by tactics)",
+    "whole": "only the complete proof that follows `:=` (a term, or `by` followed by tactics)",
+}
+
+
+class Prompts:
+    def __init__(self, directory: Path | None = None) -> None:
+        self.system = self._load(directory, "system.txt", SYSTEM)
+        self.first = Template(self._load(directory, "first.txt", FIRST))
+        self.feedback = Template(self._load(directory, "feedback.txt", FEEDBACK))
+
+    @staticmethod
+    def _load(directory: Path | None, name: str, default: str) -> str:
+        if directory is None:
+            return default
+        path = directory / name
+        if not path.is_file():
+            return default
+        try:
+            return path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(f"Cannot read the prompt template {path}: {e}.") from e
+
+    def first_request(self, doc: LeanDocument, target: Target, file: str, budget: int) -> str:
+        decl = doc.text[target.decl.start : target.decl.end]
+        hole = (
+            "its whole proof after `:=` (it has several `sorry`s)"
+            if target.whole_body
+            else "the `sorry`"
+        )
+        return self.first.safe_substitute(
+            file=file,
+            context=context(doc, target, budget),
+            kind=target.decl.kind,
+            hole=hole,
+            declaration=decl,
+            reply=_REPLY["whole" if target.whole_body else target.mode],
+        )
+
+    def feedback_request(self, verdict: Verdict, target: Target, budget: int) -> str:
+        return self.feedback.safe_substitute(
+            summary=verdict.message,
+            errors=render_errors(verdict.errors, budget),
+            reply=_REPLY["whole" if target.whole_body else target.mode],
+        )
+
+    def extraction_feedback(self, problem: str, target: Target) -> str:
+        return self.feedback.safe_substitute(
+            summary=problem,
+            errors="",
+            reply=_REPLY["whole" if target.whole_body else target.mode],
+        )
+
+
+_SCOPE_KEYWORDS = frozenset(
+    [
+        "open",
+        "namespace",
+        "section",
+        "end",
+        "variable",
+        "universe",
+        "set_option",
+        "import",
+        "export",
+    ]
+)
+
+
+def context(doc: LeanDocument, target: Target, budget: int) -> str:
+    """Imports and scoping commands always; then the nearest earlier commands that fit."""
+    before = [c for c in doc.commands if c.end <= target.decl.start]
+    keep: set[int] = set()
+    used = 0
+    for i, cmd in enumerate(before):
+        first = next((t.text for t in cmd.tokens if t.is_code), "")
+        if first in _SCOPE_KEYWORDS:
+            keep.add(i)
+            used += cmd.end - cmd.start
+    for i in range(len(before) - 1, -1, -1):
+        if i in keep:
+            continue
+        size = before[i].end - before[i].start
+        if used + size > budget:
+            break
+        keep.add(i)
+        used += size
+    parts = [doc.text[before[i].start : before[i].end] for i in sorted(keep)]
+    return "\n\n".join(parts) if parts else "-- (no context)"
+
+
+def render_errors(errors: list[ProofError], budget: int) -> str:
+    out: list[str] = []
+    used = 0
+    for e in errors:
+        where = (
+            f"Line {e.line}, column {e.column} of your proof"
+            if e.in_proof
+            else f"Line {e.line}, column {e.column} of the file"
+        )
+        block = f"{where}:\n{e.text}\n"
+        if used + len(block) > budget:
+            out.append(f"({len(errors) - len(out)} more error(s) not shown)\n")
+            break
+        out.append(block)
+        used += len(block)
+    return "\n".join(out)

@@ -1,0 +1,82 @@
+"""Building the pieces from settings: the model, the Lean checker, the policy."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.lean.checker import CliChecker
+from agent.lean.project import LeanCommand, lean_command
+from agent.lean.sandbox import Limits, make_executor
+from agent.model import BuiltinAutomation, Model, OpenAIModel
+from agent.policy import Policy
+from agent.settings import BUILTIN_MODEL, Settings
+
+DEFAULT_BASE_URL = Settings.model_fields["base_url"].default
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    model: Model
+    notice: str | None  # one line for the user when we fell back to the built-in prover
+
+
+def choose_model(settings: Settings, env: Mapping[str, str] | None = None) -> ModelChoice:
+    env = os.environ if env is None else env
+    if settings.model.startswith("builtin:"):
+        return ModelChoice(BuiltinAutomation(), None)
+    key = env.get(settings.api_key_env, "")
+    notice = None
+    if not key:
+        if settings.base_url.rstrip("/") == DEFAULT_BASE_URL:
+            return ModelChoice(
+                BuiltinAutomation(),
+                f"No API key: {settings.api_key_env} is not set, so the built-in prover "
+                f"({BUILTIN_MODEL}) is used; set {settings.api_key_env} to use "
+                f"{settings.model}.",
+            )
+        # Self-hosted servers (vLLM, SGLang, llama.cpp) usually take any key.
+        key = "none"
+        notice = f"{settings.api_key_env} is not set; sending no real key to {settings.base_url}."
+    model = OpenAIModel(
+        model=settings.model,
+        base_url=settings.base_url,
+        api_key=key,
+        api_key_env=settings.api_key_env,
+        reasoning_effort=settings.reasoning_effort,
+        temperature=settings.temperature,
+        max_tokens=settings.max_tokens,
+        timeout=settings.request_timeout,
+        max_retries=settings.max_retries,
+    )
+    return ModelChoice(model, notice)
+
+
+def make_checker(
+    settings: Settings, file: Path, warn: Callable[[str], None] | None = None
+) -> CliChecker:
+    """A checker for ``file``'s project, caged as the ``sandbox`` setting says."""
+    command: LeanCommand = lean_command(file, settings.lean_cmd)
+    extra = []
+    if settings.max_heartbeats is not None:
+        extra.append(f"-DmaxHeartbeats={settings.max_heartbeats}")
+    scratch = Path(tempfile.mkdtemp(prefix="leanloop-"))
+    limits = Limits(memory_mb=settings.memory_mb, cpu_seconds=int(settings.timeout) + 30)
+    executor, _ = make_executor(
+        settings.sandbox, settings.lean_workers, limits, scratch, warn or _stderr
+    )
+    return CliChecker(
+        command, executor, timeout=settings.timeout, extra_args=extra, scratch_root=scratch
+    )
+
+
+def _stderr(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def make_policy(settings: Settings) -> Policy:
+    return Policy.build(allow_native_decide=settings.allow_native_decide)

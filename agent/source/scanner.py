@@ -1,0 +1,218 @@
+"""A small Lean-aware tokenizer.
+
+It knows just enough Lean lexical structure to tell code from comments, strings and
+`«quoted»` names, so that words such as `sorry` are found only where Lean would see them.
+Offsets are indices into the Python ``str``, i.e. Unicode code points, which is also how
+Lean counts columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class TokenKind(StrEnum):
+    IDENT = "ident"
+    NUMBER = "number"
+    STRING = "string"
+    CHAR = "char"
+    SYMBOL = "symbol"
+    COMMENT = "comment"  # `--` and `/- -/`
+    DOC_COMMENT = "doc_comment"  # `/-- -/` and `/-! -/`
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: TokenKind
+    text: str
+    start: int
+    end: int
+
+    @property
+    def is_code(self) -> bool:
+        return self.kind not in (TokenKind.COMMENT, TokenKind.DOC_COMMENT)
+
+
+class UnterminatedError(ValueError):
+    """A comment, string or quoted name runs to the end of the text."""
+
+
+# Multi-character symbols we care to keep whole; everything else is one character.
+_SYMBOLS = (":=", "@[", "<;>", "=>", "<|", "|>", "←", "→", "..")
+
+
+def _is_letter_like(c: str) -> bool:
+    # Mirrors Lean's `isLetterLike`: Greek (not λ Π Σ), Coptic, letterlike, math alphanumerics.
+    o = ord(c)
+    return (
+        (0x3B1 <= o <= 0x3C9 and o != 0x3BB)
+        or (0x391 <= o <= 0x3A9 and o not in (0x3A0, 0x3A3))
+        or (0x3CA <= o <= 0x3FB)
+        or (0x1F00 <= o <= 0x1FFE)
+        or (0x2100 <= o <= 0x214F)
+        or (0x1D49C <= o <= 0x1D59F)
+    )
+
+
+def _is_subscript(c: str) -> bool:
+    o = ord(c)
+    return 0x2080 <= o <= 0x2089 or 0x2090 <= o <= 0x209C or 0x1D62 <= o <= 0x1D6A
+
+
+def is_id_first(c: str) -> bool:
+    return (c.isascii() and c.isalpha()) or c == "_" or _is_letter_like(c)
+
+
+def is_id_rest(c: str) -> bool:
+    return (c.isascii() and c.isalnum()) or c in "_'!?" or _is_letter_like(c) or _is_subscript(c)
+
+
+def _skip_block_comment(text: str, i: int) -> int:
+    """`i` points at `/-`; return the offset just past the matching `-/` (comments nest)."""
+    depth = 0
+    n = len(text)
+    while i < n:
+        if text.startswith("/-", i):
+            depth += 1
+            i += 2
+        elif text.startswith("-/", i):
+            depth -= 1
+            i += 2
+            if depth == 0:
+                return i
+        else:
+            i += 1
+    raise UnterminatedError("unterminated comment")
+
+
+def _skip_string(text: str, i: int) -> int:
+    """`i` points at the opening quote."""
+    n = len(text)
+    i += 1
+    while i < n:
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == '"':
+            return i + 1
+        i += 1
+    raise UnterminatedError("unterminated string literal")
+
+
+def _skip_raw_string(text: str, i: int) -> int | None:
+    """`i` points at `r`; return the end of `r"…"` / `r#"…"#`, or None if this is no raw string."""
+    j = i + 1
+    hashes = 0
+    while j < len(text) and text[j] == "#":
+        hashes += 1
+        j += 1
+    if j >= len(text) or text[j] != '"':
+        return None
+    close = '"' + "#" * hashes
+    k = text.find(close, j + 1)
+    if k < 0:
+        raise UnterminatedError("unterminated raw string literal")
+    return k + len(close)
+
+
+def _skip_ident(text: str, i: int) -> int:
+    """Dotted identifier whose components are plain or `«quoted»`."""
+    n = len(text)
+    while True:
+        if i < n and text[i] == "«":
+            k = text.find("»", i + 1)
+            if k < 0:
+                raise UnterminatedError("unterminated «name»")
+            i = k + 1
+        else:
+            i += 1
+            while i < n and is_id_rest(text[i]):
+                i += 1
+        if i + 1 < n and text[i] == "." and (is_id_first(text[i + 1]) or text[i + 1] == "«"):
+            i += 1
+            continue
+        return i
+
+
+def _char_literal_end(text: str, i: int) -> int | None:
+    """`i` points at `'`; return the end of a char literal such as `'a'` or `'\\n'`, else None."""
+    n = len(text)
+    if i + 2 < n and text[i + 1] != "\\" and text[i + 2] == "'":
+        return i + 3
+    if i + 1 < n and text[i + 1] == "\\":
+        k = text.find("'", i + 2)
+        if 0 < k - i <= 12:
+            return k + 1
+    return None
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split Lean source into tokens; whitespace is dropped, comments are kept as tokens."""
+    out: list[Token] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if c.isspace():
+            i += 1
+            continue
+        start = i
+        if text.startswith("--", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            out.append(Token(TokenKind.COMMENT, text[start:i], start, i))
+            continue
+        if text.startswith("/-", i):
+            kind = (
+                TokenKind.DOC_COMMENT
+                if text.startswith("/--", i) or text.startswith("/-!", i)
+                else TokenKind.COMMENT
+            )
+            # `/--/` is not a doc comment opener followed by `/`; keep it a plain comment.
+            i = _skip_block_comment(text, i)
+            out.append(Token(kind, text[start:i], start, i))
+            continue
+        if c == '"':
+            i = _skip_string(text, i)
+            out.append(Token(TokenKind.STRING, text[start:i], start, i))
+            continue
+        if c == "r" and i + 1 < n and text[i + 1] in '#"':
+            end = _skip_raw_string(text, i)
+            if end is not None:
+                i = end
+                out.append(Token(TokenKind.STRING, text[start:i], start, i))
+                continue
+        if is_id_first(c) or c == "«":
+            i = _skip_ident(text, i)
+            out.append(Token(TokenKind.IDENT, text[start:i], start, i))
+            continue
+        if c.isdigit():
+            i += 1
+            while i < n and (
+                is_id_rest(text[i]) or (text[i] == "." and i + 1 < n and text[i + 1].isdigit())
+            ):
+                i += 1
+            out.append(Token(TokenKind.NUMBER, text[start:i], start, i))
+            continue
+        if c == "'":
+            end_char = _char_literal_end(text, i)
+            if end_char is not None:
+                i = end_char
+                out.append(Token(TokenKind.CHAR, text[start:i], start, i))
+                continue
+        if c == "#" and i + 1 < n and text[i + 1].isascii() and text[i + 1].isalpha():
+            i += 1
+            while i < n and is_id_rest(text[i]):
+                i += 1
+            out.append(Token(TokenKind.SYMBOL, text[start:i], start, i))
+            continue
+        sym = next((s for s in _SYMBOLS if text.startswith(s, i)), c)
+        i += len(sym)
+        out.append(Token(TokenKind.SYMBOL, sym, start, i))
+    return out
+
+
+def code_tokens(text: str) -> list[Token]:
+    return [t for t in tokenize(text) if t.is_code]

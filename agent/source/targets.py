@@ -1,0 +1,147 @@
+"""Proof targets (a declaration with `sorry`s) and splicing a proof into their hole."""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from typing import Literal
+
+from agent.errors import UsageError
+from agent.source.document import Declaration, LeanDocument
+
+Mode = Literal["term", "tactic"]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One declaration to prove. With one `sorry` the hole is that `sorry`; with several it is the
+    whole body after `:=`, so the model writes one complete proof."""
+
+    decl: Declaration
+    hole_start: int
+    hole_end: int
+    mode: Mode
+    whole_body: bool
+    line: int  # of the first sorry, 1-based
+    column: int
+
+    @property
+    def name(self) -> str:
+        if self.decl.full_name:
+            return self.decl.full_name
+        return f"example@{self.line}"
+
+    @property
+    def check_name(self) -> str:
+        """The name `#print axioms` uses; examples get one in the checked copy."""
+        return self.decl.full_name or f"_leanloop_example_{self.line}"
+
+
+def find_targets(doc: LeanDocument, names: list[str] | None = None) -> list[Target]:
+    """Targets in file order; ``names`` narrows by full or trailing name."""
+    decls = doc.proof_targets
+    if names:
+        chosen: list[Declaration] = []
+        for name in names:
+            matches = doc.find(name.removeprefix("_root_."))
+            if not matches:
+                raise UsageError(f"No theorem named `{name}` in this file.")
+            with_sorry = [d for d in matches if d.sorries]
+            if not with_sorry:
+                raise UsageError(f"`{name}` has no `sorry` to prove.")
+            exact = [d for d in with_sorry if d.full_name == name]
+            for d in exact or with_sorry:
+                if d not in chosen:
+                    chosen.append(d)
+        decls = [d for d in decls if d in chosen]
+    return [_target(doc, d) for d in decls]
+
+
+def _target(doc: LeanDocument, d: Declaration) -> Target:
+    line, col = doc.position(d.sorries[0])
+    if len(d.sorries) == 1:
+        start = d.sorries[0]
+        return Target(
+            d,
+            start,
+            start + len("sorry"),
+            "tactic" if d.first_sorry_tactic else "term",
+            False,
+            line,
+            col,
+        )
+    assert d.body_start is not None
+    start = d.body_start
+    while start < d.end and doc.text[start] in " \t":
+        start += 1
+    return Target(d, start, d.end, "term", True, line, col)
+
+
+@dataclass(frozen=True, slots=True)
+class Spliced:
+    text: str
+    proof_start: int  # where the inserted proof begins in ``text``
+    proof_end: int
+    decl_end: int  # where the target declaration now ends
+
+
+def newline_of(text: str) -> str:
+    return "\r\n" if text.count("\r\n") * 2 > text.count("\n") else "\n"
+
+
+def layout(proof: str, doc: LeanDocument, target: Target) -> str:
+    """Indent a proof for its hole so every line keeps its place relative to the first.
+
+    The first line goes where the hole starts; later lines are shifted to the hole's column,
+    except a term proof that opens with a lone `by`, whose tactics go two columns in from the
+    declaration's line, as a person would write them."""
+    nl = newline_of(doc.text)
+    lines = textwrap.dedent(proof.replace("\r\n", "\n").strip("\n")).rstrip().split("\n")
+    if len(lines) == 1:
+        return lines[0]
+    _, hole_col = doc.position(target.hole_start)
+    head, rest = lines[0], lines[1:]
+    if head.strip() == "by" and target.mode == "term":
+        base = doc.line_indent(target.decl.keyword) + 2
+        rest_body = textwrap.dedent("\n".join(rest)).split("\n")
+        rest = [(" " * base + ln) if ln.strip() else "" for ln in rest_body]
+        return nl.join([head.strip(), *rest])
+    head_indent = len(head) - len(head.lstrip())
+    shifted = []
+    for ln in rest:
+        indent = len(ln) - len(ln.lstrip())
+        shifted.append(" " * (hole_col + indent - head_indent) + ln.lstrip() if ln.strip() else "")
+    return nl.join([head.lstrip(), *shifted])
+
+
+def _edit(doc: LeanDocument, target: Target, proof: str, whole_body: bool) -> tuple[int, int, str]:
+    start, end = target.hole_start, target.hole_end
+    hole = target
+    if whole_body and not target.whole_body:
+        assert target.decl.body_start is not None
+        start = target.decl.body_start
+        while start < target.decl.end and doc.text[start] in " \t":
+            start += 1
+        end = target.decl.end
+        hole = Target(target.decl, start, end, "term", True, target.line, target.column)
+    laid = layout(proof, doc, hole)
+    if start > 0 and doc.text[start - 1] == "=":
+        laid = " " + laid
+    return start, end, laid
+
+
+def splice(doc: LeanDocument, target: Target, proof: str, *, whole_body: bool = False) -> Spliced:
+    """Put ``proof`` into the hole (or, with ``whole_body``, in place of the body after `:=`)."""
+    start, end, laid = _edit(doc, target, proof, whole_body)
+    text = doc.text[:start] + laid + doc.text[end:]
+    delta = len(laid) - (end - start)
+    return Spliced(text, start, start + len(laid), target.decl.end + delta)
+
+
+def apply_proofs(doc: LeanDocument, proofs: list[tuple[Target, str, bool]]) -> str:
+    """Splice several accepted proofs at once, last hole first so earlier offsets stay valid."""
+    text = doc.text
+    for target, proof, whole in sorted(proofs, key=lambda p: p[0].hole_start, reverse=True):
+        start, end, laid = _edit(doc, target, proof, whole)
+        text = text[:start] + laid + text[end:]
+    return text

@@ -197,6 +197,7 @@ def prove(
             )
         finally:
             await choice.model.aclose()
+            checker.close()
         data = result.model_dump_json(indent=2)
         if report is not None:
             _write_json(report, data)
@@ -225,7 +226,11 @@ def check(
         from agent.writeback import SourceFile
 
         SourceFile.read(path)
-        result = await inspect_file(path, make_checker(settings, path))
+        checker = make_checker(settings, path)
+        try:
+            result = await inspect_file(path, checker)
+        finally:
+            checker.close()
         if json_out:
             typer.echo(result.model_dump_json(indent=2))
         else:
@@ -246,6 +251,46 @@ def doctor(
     async def body() -> int:
         settings = _settings(path or Path.cwd(), {})
         result = await diagnose(settings, path or Path.cwd())
+        typer.echo(result.model_dump_json(indent=2) if json_out else result.render())
+        return 0 if result.ok else 1
+
+    raise typer.Exit(_run(body))
+
+
+@app.command()
+def audit(
+    path: Annotated[Path, typer.Argument(help="The Lean file to audit.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+    lean_cmd: Annotated[str | None, typer.Option(help="Command that checks a file.")] = None,
+    timeout: Annotated[float | None, typer.Option(help="Seconds for the Lean run.")] = None,
+    allow_native_decide: Annotated[
+        bool | None,
+        typer.Option("--allow-native-decide", help="Accept proofs that trust compiled code."),
+    ] = None,
+    sandbox: Annotated[str | None, typer.Option(help="required, auto or off.")] = None,
+) -> None:
+    """Run the acceptance gate on a file as it stands; exit 1 on any finding."""
+    from agent.audit import audit_file
+    from agent.session import make_checker, make_policy
+
+    async def body() -> int:
+        settings = _settings(
+            path,
+            dict(
+                lean_cmd=lean_cmd,
+                timeout=timeout,
+                allow_native_decide=allow_native_decide,
+                sandbox=sandbox,
+            ),
+        )
+        from agent.writeback import SourceFile
+
+        SourceFile.read(path)
+        checker = make_checker(settings, path)
+        try:
+            result = await audit_file(path, checker, make_policy(settings))
+        finally:
+            checker.close()
         typer.echo(result.model_dump_json(indent=2) if json_out else result.render())
         return 0 if result.ok else 1
 

@@ -13,7 +13,7 @@ from agent.lean.checker import Checker, LeanResult
 from agent.lean.messages import LeanMessage, Severity, goals_of, parse_axioms
 from agent.policy import Policy
 from agent.screen import screen
-from agent.source import LeanDocument
+from agent.source import Declaration, LeanDocument, UnterminatedError, code_tokens
 from agent.source.targets import Spliced, Target, splice
 
 
@@ -62,30 +62,89 @@ SENTINEL = "#print axioms"
 
 
 class CheckedCopy(BaseModel):
-    """The text Lean checks for one candidate: the file cut after the target, plus a sentinel."""
+    """The text Lean checks for one candidate: the file cut after the target, a reference copy
+    of the untouched statement before it, an identity check and the axioms sentinel after it."""
 
     text: str
     proof_start: int
     proof_end: int
+    decl_lines: tuple[int, int]  # first and last line of the target in ``text``
+    identity_line: int
     sentinel_line: int
 
 
+def _header(doc: LeanDocument, target: Target) -> str:
+    """The statement as written: binders and type, between the name and `:=`."""
+    d = target.decl
+    assert d.assign is not None
+    after = d.name_end if d.name_end is not None else d.keyword + len(d.kind)
+    return doc.text[after : d.assign].strip()
+
+
 def checked_copy(doc: LeanDocument, target: Target, spliced: Spliced) -> CheckedCopy:
-    text = spliced.text[: spliced.decl_end]
-    proof_start, proof_end = spliced.proof_start, spliced.proof_end
-    if target.decl.full_name is None:
+    d = target.decl
+    ref = f"_leanloop_ref_{target.line}"
+    # The reference is elaborated where the target is, so it sees the same context.
+    ref_text = f"theorem {ref} {_header(doc, target)} := sorry\n\n"
+    body = spliced.text[d.start : spliced.decl_end]
+    proof_start = spliced.proof_start - d.start
+    proof_end = spliced.proof_end - d.start
+    if d.full_name is None:
         # `#print axioms` needs a name: an `example` becomes a theorem in the checked copy only.
-        kw = target.decl.keyword
+        kw = d.keyword - d.start
         named = f"theorem {target.check_name}"
-        text = text[:kw] + named + text[kw + len("example") :]
+        body = body[:kw] + named + body[kw + len("example") :]
         shift = len(named) - len("example")
         proof_start, proof_end = proof_start + shift, proof_end + shift
+    prefix = spliced.text[: d.start] + ref_text
+    text = prefix + body
+    first_line = prefix.count("\n") + 1
+    last_line = text.count("\n") + 1
     text = text.rstrip() + "\n\n"
-    sentinel_line = text.count("\n") + 1
+    identity_line = text.count("\n") + 1
+    text += f"example : type_of% @{ref} := @{target.check_name}\n"
+    sentinel_line = identity_line + 1
     text += f"{SENTINEL} {target.check_name}\n"
     return CheckedCopy(
-        text=text, proof_start=proof_start, proof_end=proof_end, sentinel_line=sentinel_line
+        text=text,
+        proof_start=len(prefix) + proof_start,
+        proof_end=len(prefix) + proof_end,
+        decl_lines=(first_line, last_line),
+        identity_line=identity_line,
+        sentinel_line=sentinel_line,
     )
+
+
+def _signature(doc: LeanDocument, decl: Declaration) -> tuple[str, str | None, list[str]]:
+    end = decl.assign if decl.assign is not None else decl.end
+    return decl.kind, decl.full_name, [t.text for t in code_tokens(doc.text[decl.start : end])]
+
+
+def structure_problem(doc: LeanDocument, target: Target, spliced: Spliced) -> str | None:
+    """Layer 2: the spliced file must have the same declarations, the target's unchanged."""
+    try:
+        new = LeanDocument(spliced.text)
+    except UnterminatedError as e:
+        return f"After splicing, the file has an {e}."
+    old_sigs = [_signature(doc, x) for x in doc.declarations]
+    new_sigs = [_signature(new, x) for x in new.declarations]
+    if len(old_sigs) != len(new_sigs):
+        return (
+            f"After splicing, the file has {len(new_sigs)} declarations instead of "
+            f"{len(old_sigs)}: the proof must stay inside its declaration."
+        )
+    for old, fresh in zip(old_sigs, new_sigs, strict=True):
+        if old != fresh:
+            what = (
+                "the target's statement"
+                if old[1] == target.decl.full_name
+                else (f"the declaration {old[1] or old[0]}")
+            )
+            return f"After splicing, {what} changed: the proof must stay inside its declaration."
+    i = doc.declarations.index(target.decl)
+    if new.declarations[i].end != spliced.decl_end:
+        return "After splicing, the target declaration does not end where the proof ends."
+    return None
 
 
 def _place(copy: CheckedCopy, copy_doc: LeanDocument, msg: LeanMessage) -> ProofError:
@@ -128,6 +187,13 @@ def evaluate(result: LeanResult, copy: CheckedCopy, target: Target, policy: Poli
         )
     copy_doc = LeanDocument(copy.text)
     errors = result.errors
+    if any(m.pos.line == copy.identity_line for m in errors):
+        return Verdict.reject(
+            Reason.STATEMENT,
+            "Lean found that the proved statement is not the original statement.",
+            errors=[_place(copy, copy_doc, m) for m in errors],
+            lean_seconds=secs,
+        )
     if errors:
         placed = [_place(copy, copy_doc, m) for m in errors]
         first = placed[0]
@@ -139,9 +205,9 @@ def evaluate(result: LeanResult, copy: CheckedCopy, target: Target, policy: Poli
             errors=placed,
             lean_seconds=secs,
         )
-    decl_start = copy_doc.position(target.decl.start)[0]
+    first_line, last_line = copy.decl_lines
     for m in result.messages:
-        if m.is_sorry_warning and m.pos.line >= decl_start:
+        if m.is_sorry_warning and first_line <= m.pos.line <= last_line:
             return Verdict.reject(Reason.SORRY, "The proof still uses `sorry`.", lean_seconds=secs)
     report = None
     for m in result.messages:
@@ -193,6 +259,8 @@ async def judge(
     if (finding := screen(proof, policy)) is not None:
         return Verdict.reject(Reason.FORBIDDEN, finding)
     spliced = splice(doc, target, proof, whole_body=whole_body)
+    if (problem := structure_problem(doc, target, spliced)) is not None:
+        return Verdict.reject(Reason.STRUCTURE, problem)
     copy = checked_copy(doc, target, spliced)
     result = await checker.check(copy.text, file_name=file_name)
     return evaluate(result, copy, target, policy)

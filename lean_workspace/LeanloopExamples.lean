@@ -1,1 +1,2 @@
 import LeanloopExamples.Basic
+import LeanloopExamples.Proved

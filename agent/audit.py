@@ -1,0 +1,263 @@
+"""`leanloop audit`: the acceptance gate applied to a file as it stands.
+
+It serves people and CI alike: every theorem is screened (layer 1), Lean checks the file with a
+reference copy of each statement and an identity check beside it (layers 3 and 5), and each
+theorem's axioms are printed (layer 4). Layer 2 compares a file before and after splicing, so it
+has nothing to compare here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from agent.gate import SENTINEL, Reason, is_native
+from agent.lean.checker import Checker
+from agent.lean.messages import STANDARD_AXIOMS, Severity, parse_axioms
+from agent.loop import file_name
+from agent.policy import Policy
+from agent.prove import parse
+from agent.screen import screen
+from agent.source import Declaration, LeanDocument, TokenKind
+from agent.writeback import SourceFile
+
+# Outside proofs, only what can make a proof unsound is a finding: a library may define
+# notation, macros and instances, but not smuggle in axioms or switch off the kernel.
+FILE_LEVEL = {
+    "axiom": "it adds an axiom",
+    "#exit": "it stops Lean before the rest of the file is checked",
+    "implemented_by": "it swaps in code the kernel never checks",
+    "extern": "it swaps in code the kernel never checks",
+    "csimp": "it swaps in code the kernel never checks",
+    "native_decide": "it trusts compiled code instead of the kernel",
+}
+
+
+class Finding(BaseModel):
+    theorem: str | None
+    line: int
+    reason: Reason
+    message: str
+
+
+class TheoremAudit(BaseModel):
+    name: str
+    line: int
+    axioms: list[str] | None
+    ok: bool
+
+
+class AuditReport(BaseModel):
+    file: str
+    lean_status: str
+    findings: list[Finding]
+    theorems: list[TheoremAudit]
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def render(self) -> str:
+        lines = [
+            f"{self.file}:{f.line}: {f.reason.value}: "
+            f"{f.theorem + ': ' if f.theorem else ''}{f.message}"
+            for f in self.findings
+        ]
+        good = sum(t.ok for t in self.theorems)
+        lines.append(
+            f"{len(self.findings)} finding(s); {good}/{len(self.theorems)} theorem(s) "
+            "pass the gate."
+        )
+        return "\n".join(lines)
+
+
+def _name(d: Declaration, line: int) -> str:
+    return d.full_name or f"example@{line}"
+
+
+def _check_name(d: Declaration, line: int) -> str:
+    return d.full_name or f"_leanloop_example_{line}"
+
+
+class _Layout(BaseModel):
+    text: str
+    ranges: dict[int, tuple[int, int]]  # declaration index -> its lines in ``text``
+    identity: dict[int, int]  # line of the identity check -> declaration index
+    sentinels: dict[int, int]  # line of `#print axioms` -> declaration index
+
+
+def _assemble(doc: LeanDocument, proofs: list[tuple[int, Declaration]]) -> _Layout:
+    parts: list[str] = []
+    pos = 0
+    ranges: dict[int, tuple[int, int]] = {}
+    identity: dict[int, int] = {}
+
+    def lines() -> int:
+        return sum(p.count("\n") for p in parts) + 1
+
+    for i, d in proofs:
+        assert d.assign is not None
+        line = doc.position(d.keyword)[0]
+        after = d.name_end if d.name_end is not None else d.keyword + len(d.kind)
+        ref = f"_leanloop_ref_{line}"
+        parts.append(doc.text[pos : d.start])
+        parts.append(f"theorem {ref} {doc.text[after : d.assign].strip()} := sorry\n\n")
+        first = lines()
+        decl = doc.text[d.start : d.end]
+        if d.full_name is None:
+            kw = d.keyword - d.start
+            decl = decl[:kw] + f"theorem {_check_name(d, line)}" + decl[kw + len("example") :]
+        parts.append(decl)
+        ranges[i] = (first, lines())
+        parts.append("\n")
+        identity[lines()] = i
+        parts.append(f"example : type_of% @{ref} := @{_check_name(d, line)}\n")
+        pos = d.end
+    parts.append(doc.text[pos:].rstrip() + "\n\n")
+    sentinels: dict[int, int] = {}
+    for i, d in proofs:
+        sentinels[lines()] = i
+        parts.append(f"{SENTINEL} {_check_name(d, doc.position(d.keyword)[0])}\n")
+    return _Layout(text="".join(parts), ranges=ranges, identity=identity, sentinels=sentinels)
+
+
+def _static(doc: LeanDocument, policy: Policy) -> list[Finding]:
+    findings: list[Finding] = []
+    bodies: list[tuple[int, int]] = []
+    for d in doc.declarations:
+        line = doc.position(d.keyword)[0]
+        if d.kind == "axiom":
+            findings.append(
+                Finding(
+                    theorem=d.full_name,
+                    line=line,
+                    reason=Reason.AXIOMS,
+                    message="this declaration is an axiom",
+                )
+            )
+        if d.is_proof and d.body_start is not None:
+            bodies.append((d.body_start, d.end))
+            problem = screen(doc.text[d.body_start : d.end], policy)
+            if problem is not None:
+                reason = (
+                    Reason.SORRY
+                    if "`sorry`" in problem or "`admit`" in problem
+                    else (Reason.FORBIDDEN)
+                )
+                findings.append(
+                    Finding(theorem=_name(d, line), line=line, reason=reason, message=problem)
+                )
+    for tok in doc.tokens:
+        if tok.kind not in (TokenKind.IDENT, TokenKind.SYMBOL):
+            continue
+        if any(a <= tok.start < b for a, b in bodies):
+            continue
+        why = FILE_LEVEL.get(tok.text)
+        if why is None and tok.text.startswith("debug."):
+            why = "it is an option that can switch off checking"
+        if why is not None and tok.text != "axiom":
+            findings.append(
+                Finding(
+                    theorem=None,
+                    line=doc.position(tok.start)[0],
+                    reason=Reason.FORBIDDEN,
+                    message=f"the file uses `{tok.text}`: {why}",
+                )
+            )
+    return findings
+
+
+async def audit_file(path: Path, checker: Checker, policy: Policy) -> AuditReport:
+    source = SourceFile.read(path)
+    doc = parse(source)
+    findings = _static(doc, policy)
+    proofs = [(i, d) for i, d in enumerate(doc.declarations) if d.is_proof and d.assign]
+    layout = _assemble(doc, proofs)
+    result = await checker.check(layout.text, file_name=file_name(str(path)))
+    theorems: list[TheoremAudit] = []
+    if result.status != "ok":
+        reason = {"timeout": Reason.TIMEOUT, "crashed": Reason.CRASH, "junk": Reason.JUNK}.get(
+            result.status, Reason.LEAN_UNAVAILABLE
+        )
+        findings.append(Finding(theorem=None, line=1, reason=reason, message=result.describe()))
+        return AuditReport(
+            file=str(path), lean_status=result.status, findings=findings, theorems=theorems
+        )
+    by_line = {ln: i for i, (a, b) in layout.ranges.items() for ln in range(a, b + 1)}
+    bad: dict[int, Finding] = {}
+    for m in result.messages:
+        i = by_line.get(m.pos.line)
+        if m.is_error and m.pos.line in layout.identity:
+            j = layout.identity[m.pos.line]
+            d = doc.declarations[j]
+            ln = doc.position(d.keyword)[0]
+            bad.setdefault(
+                j,
+                Finding(
+                    theorem=_name(d, ln),
+                    line=ln,
+                    reason=Reason.STATEMENT,
+                    message="Lean found the proof's type differs from the statement",
+                ),
+            )
+        elif m.is_error and i is None and m.pos.line not in layout.sentinels:
+            findings.append(
+                Finding(
+                    theorem=None,
+                    line=m.pos.line,
+                    reason=Reason.LEAN_ERROR,
+                    message=m.data.splitlines()[0] if m.data else "error",
+                )
+            )
+        elif i is not None and (m.is_error or m.is_sorry_warning):
+            d = doc.declarations[i]
+            ln = doc.position(d.keyword)[0]
+            reason = Reason.LEAN_ERROR if m.is_error else Reason.SORRY
+            text = m.data.splitlines()[0] if m.data else ""
+            bad.setdefault(
+                i, Finding(theorem=_name(d, ln), line=ln, reason=reason, message=f"Lean: {text}")
+            )
+    answers = {
+        m.pos.line: parse_axioms(m.data)
+        for m in result.messages
+        if m.severity is Severity.INFORMATION and m.pos.line in layout.sentinels
+    }
+    for line, i in layout.sentinels.items():
+        d = doc.declarations[i]
+        ln = doc.position(d.keyword)[0]
+        rep = answers.get(line)
+        axioms = rep.axioms if rep else None
+        if rep is None and i not in bad:
+            bad[i] = Finding(
+                theorem=_name(d, ln),
+                line=ln,
+                reason=Reason.NO_SENTINEL,
+                message="Lean gave no `#print axioms` answer",
+            )
+        elif rep is not None and i not in bad:
+            extra = [
+                a
+                for a in rep.axioms
+                if a not in STANDARD_AXIOMS and not (policy.allow_native_decide and is_native(a))
+            ]
+            if extra:
+                reason = Reason.SORRY if "sorryAx" in extra else Reason.AXIOMS
+                bad[i] = Finding(
+                    theorem=_name(d, ln),
+                    line=ln,
+                    reason=reason,
+                    message=f"depends on {', '.join(extra)}",
+                )
+        static_bad = any(f.theorem == _name(d, ln) for f in findings)
+        theorems.append(
+            TheoremAudit(
+                name=_name(d, ln), line=ln, axioms=axioms, ok=i not in bad and not static_bad
+            )
+        )
+    for f in bad.values():
+        if not any(g.theorem == f.theorem and g.reason == f.reason for g in findings):
+            findings.append(f)
+    findings.sort(key=lambda f: f.line)
+    return AuditReport(
+        file=str(path), lean_status=result.status, findings=findings, theorems=theorems
+    )

@@ -7,6 +7,7 @@ a fresh `/tmp`, its own PID namespace, and rlimits on memory, CPU, file size and
 from __future__ import annotations
 
 import contextlib
+import os
 import resource
 import shutil
 import subprocess
@@ -96,7 +97,23 @@ def sandbox_status(mode: str) -> SandboxStatus:
     return SandboxStatus(mode, True, True, f"on ({mode}): Lean runs under {bwrap}")
 
 
-def bwrap_args(cwd: Path, scratch: Path) -> list[str]:
+def _hidden_by_tmp(argv: Sequence[str], cwd: Path) -> list[Path]:
+    """Paths the command needs that live under /tmp, which the cage replaces with a fresh one:
+    the project, and the tool's installation (``…/bin/tool`` -> ``…``)."""
+    wanted = [cwd]
+    if argv:
+        exe = shutil.which(argv[0])
+        if exe is not None:
+            wanted.append(Path(os.path.abspath(exe)).parent.parent)
+        wanted.extend(Path(a) for a in argv[1:] if os.path.isabs(a) and os.path.exists(a))
+    tmp = Path("/tmp")
+    return sorted({p for p in wanted if p != tmp and tmp in p.parents}, key=lambda p: len(p.parts))
+
+
+def bwrap_args(cwd: Path, scratch: Path, argv: Sequence[str] = ()) -> list[str]:
+    keep: list[str] = []
+    for p in _hidden_by_tmp(argv, cwd):
+        keep += ["--ro-bind", str(p), str(p)]
     return [
         "--die-with-parent",
         "--new-session",
@@ -113,7 +130,9 @@ def bwrap_args(cwd: Path, scratch: Path) -> list[str]:
         "/proc",
         "--tmpfs",
         "/tmp",
-        # After the fresh /tmp, so a scratch directory under /tmp is visible again.
+        # After the fresh /tmp, so what the command needs from /tmp is visible again,
+        # read-only, and the scratch directory writable.
+        *keep,
         "--bind",
         str(scratch),
         str(scratch),
@@ -134,7 +153,7 @@ class SandboxExecutor:
     async def run(
         self, argv: Sequence[str], *, cwd: Path, timeout: float, env: dict[str, str] | None = None
     ) -> ProcessResult:
-        caged = [self._bwrap, *bwrap_args(cwd, self._scratch), *argv]
+        caged = [self._bwrap, *bwrap_args(cwd, self._scratch, argv), *argv]
         result = await self._inner.run(caged, cwd=cwd, timeout=timeout, env=env)
         return result.model_copy(update={"argv": list(argv)})
 

@@ -1,0 +1,147 @@
+"""The cage: a Lean process that misbehaves is contained and becomes a verdict.
+
+These run for real wherever bubblewrap works (CI installs it); elsewhere they are skipped."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from agent.errors import SandboxError
+from agent.gate import Reason, judge
+from agent.lean.checker import CliChecker
+from agent.lean.project import LeanCommand
+from agent.lean.sandbox import Limits, make_executor, sandbox_status
+from agent.policy import Policy
+from agent.source import LeanDocument
+from agent.source.targets import find_targets
+
+HOSTILE = Path(__file__).parent / "doubles" / "hostile_lean.py"
+SOURCE = "theorem t : 1 + 1 = 2 := by\n  sorry\n"
+
+pytestmark = [
+    pytest.mark.cage,
+    pytest.mark.skipif(not sandbox_status("auto").usable, reason="bubblewrap is not usable here"),
+]
+
+
+def _checker(tmp_path: Path, *, timeout: float = 20, memory_mb: int = 2048) -> CliChecker:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    executor, status = make_executor(
+        "required", 2, Limits(memory_mb=memory_mb, cpu_seconds=60), scratch, lambda m: None
+    )
+    assert status.active
+    command = LeanCommand(argv=[sys.executable, str(HOSTILE)], cwd=tmp_path, project_root=None)
+    return CliChecker(command, executor, timeout=timeout, scratch_root=scratch)
+
+
+async def _judge(checker: CliChecker) -> tuple[bool, Reason | None, str]:
+    doc = LeanDocument(SOURCE)
+    [target] = find_targets(doc)
+    verdict = await judge(doc, target, "rfl", checker, Policy.build())
+    return verdict.accepted, verdict.reason, verdict.message
+
+
+async def test_writes_outside_scratch_do_not_land(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outside = Path.home() / f".leanloop-cage-{uuid.uuid4().hex}"
+    monkeypatch.setenv("HOSTILE_MODE", "write")
+    monkeypatch.setenv("HOSTILE_TARGET", str(outside))
+    try:
+        accepted, reason, _ = await _judge(_checker(tmp_path))
+        assert not outside.exists()
+        # The run goes on: the (honest) answer still comes through.
+        assert accepted and reason is None
+    finally:
+        outside.unlink(missing_ok=True)
+
+
+async def test_no_network(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.settimeout(0.2)
+    connected: list[bool] = []
+
+    def accept() -> None:
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline:
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            connected.append(True)
+            conn.close()
+            return
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    monkeypatch.setenv("HOSTILE_MODE", "network")
+    monkeypatch.setenv("HOSTILE_TARGET", f"127.0.0.1:{server.getsockname()[1]}")
+    try:
+        accepted, _, _ = await _judge(_checker(tmp_path))
+    finally:
+        thread.join(10)
+        server.close()
+    assert connected == []
+    assert accepted
+
+
+async def test_fork_bomb_is_killed_with_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marker = uuid.uuid4().hex
+    monkeypatch.setenv("HOSTILE_MODE", "fork")
+    monkeypatch.setenv("HOSTILE_FORKS", "30")
+    monkeypatch.setenv("HOSTILE_MARKER", marker)
+    accepted, reason, message = await _judge(_checker(tmp_path, timeout=3))
+    assert not accepted and reason is Reason.TIMEOUT
+    assert "time limit" in message
+    time.sleep(0.5)
+    left = subprocess.run(["pgrep", "-f", str(HOSTILE)], capture_output=True, text=True)
+    assert left.stdout.strip() == "", "forked children outlived the run"
+
+
+async def test_memory_hog_becomes_a_verdict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOSTILE_MODE", "memory")
+    monkeypatch.setenv("HOSTILE_BYTES", str(3 * 1024**3))
+    accepted, reason, message = await _judge(_checker(tmp_path, memory_mb=256))
+    assert not accepted and reason is Reason.CRASH
+    assert "MemoryError" in message
+
+
+async def test_sleeping_forever_is_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOSTILE_MODE", "sleep")
+    start = time.monotonic()
+    accepted, reason, _ = await _judge(_checker(tmp_path, timeout=2))
+    assert not accepted and reason is Reason.TIMEOUT
+    assert time.monotonic() - start < 30
+
+
+def test_required_sandbox_fails_clearly_without_bwrap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap on this PATH
+    with pytest.raises(SandboxError, match="required but unavailable"):
+        make_executor("required", 1, Limits(), tmp_path, lambda m: None)
+    warnings: list[str] = []
+    make_executor("auto", 1, Limits(), tmp_path, warnings.append)
+    assert len(warnings) == 1 and "bubblewrap" in warnings[0]
+
+
+def test_bwrap_on_path() -> None:
+    assert shutil.which("bwrap") is not None
+    assert os.path.exists("/proc/self")

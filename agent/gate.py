@@ -121,29 +121,25 @@ def _signature(doc: LeanDocument, decl: Declaration) -> tuple[str, str | None, l
 
 
 def structure_problem(doc: LeanDocument, target: Target, spliced: Spliced) -> str | None:
-    """Layer 2: the spliced file must have the same declarations, the target's unchanged."""
+    """Layer 2: the spliced declaration must still be one declaration with the same statement.
+
+    Text before the target is untouched and Lean checks nothing after it, so the target's own
+    region is all that can change."""
+    d = target.decl
     try:
-        new = LeanDocument(spliced.text)
+        region = LeanDocument(spliced.text[d.start : spliced.decl_end])
     except UnterminatedError as e:
-        return f"After splicing, the file has an {e}."
-    old_sigs = [_signature(doc, x) for x in doc.declarations]
-    new_sigs = [_signature(new, x) for x in new.declarations]
-    if len(old_sigs) != len(new_sigs):
+        return f"After splicing, the theorem has an {e}."
+    if len(region.commands) != 1 or len(region.declarations) != 1:
         return (
-            f"After splicing, the file has {len(new_sigs)} declarations instead of "
-            f"{len(old_sigs)}: the proof must stay inside its declaration."
+            f"After splicing, the theorem's text holds {len(region.declarations)} declarations "
+            f"in {len(region.commands)} commands: the proof must stay inside its declaration."
         )
-    for old, fresh in zip(old_sigs, new_sigs, strict=True):
-        if old != fresh:
-            what = (
-                "the target's statement"
-                if old[1] == target.decl.full_name
-                else (f"the declaration {old[1] or old[0]}")
-            )
-            return f"After splicing, {what} changed: the proof must stay inside its declaration."
-    i = doc.declarations.index(target.decl)
-    if new.declarations[i].end != spliced.decl_end:
-        return "After splicing, the target declaration does not end where the proof ends."
+    [new] = region.declarations
+    if _signature(region, new)[::2] != _signature(doc, d)[::2] or new.name != d.name:
+        return "After splicing, the theorem's statement changed."
+    if new.end != spliced.decl_end - d.start:
+        return "After splicing, the theorem does not end where the proof ends."
     return None
 
 

@@ -43,6 +43,18 @@ DEFAULT_FORBIDDEN: dict[str, str] = {
             "private",
             "protected",
             "noncomputable",
+            # Commands from newer Lean and Mathlib that would also start a new declaration.
+            "public",
+            "meta",
+            "module",
+            "prelude",
+            "alias",
+            "irreducible_def",
+            "proof_wanted",
+            "add_decl_doc",
+            "assert_not_exists",
+            "seal",
+            "unseal",
         ]
     },
     "#": "it starts a `#` command",

@@ -65,7 +65,9 @@ def make_checker(
     if settings.max_heartbeats is not None:
         extra.append(f"-DmaxHeartbeats={settings.max_heartbeats}")
     scratch = Path(tempfile.mkdtemp(prefix="leanloop-"))
-    limits = Limits(memory_mb=settings.memory_mb, cpu_seconds=int(settings.timeout) + 30)
+    # CPU time adds up over Lean's threads, so the wall-clock timeout alone decides in practice.
+    cpu = int(settings.timeout * (os.cpu_count() or 1)) + 30
+    limits = Limits(memory_mb=settings.memory_mb, cpu_seconds=cpu)
     executor, _ = make_executor(
         settings.sandbox, settings.lean_workers, limits, scratch, warn or _stderr
     )

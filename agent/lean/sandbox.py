@@ -25,7 +25,8 @@ class Limits(BaseModel):
     memory_mb: int = 8192
     cpu_seconds: int = 600
     file_size_mb: int = 512
-    processes: int = 512
+    # RLIMIT_NPROC counts every thread of the user, so it must sit well above a desktop's load.
+    processes: int = 8192
 
 
 def rlimit_setter(limits: Limits) -> Callable[[], None]:

@@ -8,6 +8,7 @@ Lean counts columns.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -40,6 +41,17 @@ class UnterminatedError(ValueError):
 
 # Multi-character symbols we care to keep whole; everything else is one character.
 _SYMBOLS = (":=", "@[", "<;>", "=>", "<|", "|>", "←", "→", "..")
+_SYMBOLS_BY_FIRST = {c: tuple(s for s in _SYMBOLS if s[0] == c) for c in {s[0] for s in _SYMBOLS}}
+# The same character classes as `is_id_first` / `is_id_rest`, for speed.
+_LETTER_LIKE = (
+    "\u03b1-\u03ba\u03bc-\u03c9\u0391-\u039f\u03a1\u03a2\u03a4-\u03a9\u03ca-\u03fb"
+    "\u1f00-\u1ffe\u2100-\u214f\U0001d49c-\U0001d59f"
+)
+_ID_PART = re.compile(
+    f"[A-Za-z_{_LETTER_LIKE}][A-Za-z0-9_'!?{_LETTER_LIKE}\u2080-\u2089\u2090-\u209c"
+    "\u1d62-\u1d6a]*"
+)
+_SPACE = re.compile(r"\s+")
 
 
 def _is_letter_like(c: str) -> bool:
@@ -127,9 +139,8 @@ def _skip_ident(text: str, i: int) -> int:
                 raise UnterminatedError("unterminated «name»")
             i = k + 1
         else:
-            i += 1
-            while i < n and is_id_rest(text[i]):
-                i += 1
+            m = _ID_PART.match(text, i)
+            i = m.end() if m else i + 1
         if i + 1 < n and text[i] == "." and (is_id_first(text[i + 1]) or text[i + 1] == "«"):
             i += 1
             continue
@@ -156,7 +167,8 @@ def tokenize(text: str) -> list[Token]:
     while i < n:
         c = text[i]
         if c.isspace():
-            i += 1
+            m = _SPACE.match(text, i)
+            i = m.end() if m else i + 1
             continue
         start = i
         if text.startswith("--", i):
@@ -188,7 +200,7 @@ def tokenize(text: str) -> list[Token]:
             i = _skip_ident(text, i)
             out.append(Token(TokenKind.IDENT, text[start:i], start, i))
             continue
-        if c.isdigit():
+        if "0" <= c <= "9":
             i += 1
             while i < n and (
                 is_id_rest(text[i]) or (text[i] == "." and i + 1 < n and text[i + 1].isdigit())
@@ -208,7 +220,7 @@ def tokenize(text: str) -> list[Token]:
                 i += 1
             out.append(Token(TokenKind.SYMBOL, text[start:i], start, i))
             continue
-        sym = next((s for s in _SYMBOLS if text.startswith(s, i)), c)
+        sym = next((s for s in _SYMBOLS_BY_FIRST.get(c, ()) if text.startswith(s, i)), c)
         i += len(sym)
         out.append(Token(TokenKind.SYMBOL, sym, start, i))
     return out

@@ -38,6 +38,7 @@ class Finding(BaseModel):
     line: int
     reason: Reason
     message: str
+    decl: int | None = None  # index into the document's declarations; None for the whole file
 
 
 class TheoremAudit(BaseModel):
@@ -121,10 +122,12 @@ def _assemble(doc: LeanDocument, proofs: list[tuple[int, Declaration]]) -> _Layo
     return _Layout(text="".join(parts), ranges=ranges, identity=identity, sentinels=sentinels)
 
 
-def _static(doc: LeanDocument, policy: Policy) -> list[Finding]:
+def _static(doc: LeanDocument, policy: Policy, only: set[int] | None) -> list[Finding]:
     findings: list[Finding] = []
     bodies: list[tuple[int, int]] = []
-    for d in doc.declarations:
+    for i, d in enumerate(doc.declarations):
+        if only is not None and i not in only:
+            continue
         line = doc.position(d.keyword)[0]
         if d.kind == "axiom":
             findings.append(
@@ -133,6 +136,7 @@ def _static(doc: LeanDocument, policy: Policy) -> list[Finding]:
                     line=line,
                     reason=Reason.AXIOMS,
                     message="this declaration is an axiom",
+                    decl=i,
                 )
             )
         if d.is_proof and d.body_start is not None:
@@ -145,8 +149,12 @@ def _static(doc: LeanDocument, policy: Policy) -> list[Finding]:
                     else (Reason.FORBIDDEN)
                 )
                 findings.append(
-                    Finding(theorem=_name(d, line), line=line, reason=reason, message=problem)
+                    Finding(
+                        theorem=_name(d, line), line=line, reason=reason, message=problem, decl=i
+                    )
                 )
+    if only is not None:
+        return findings
     for tok in doc.tokens:
         if tok.kind not in (TokenKind.IDENT, TokenKind.SYMBOL):
             continue
@@ -169,11 +177,28 @@ def _static(doc: LeanDocument, policy: Policy) -> list[Finding]:
 
 async def audit_file(path: Path, checker: Checker, policy: Policy) -> AuditReport:
     source = SourceFile.read(path)
-    doc = parse(source)
-    findings = _static(doc, policy)
-    proofs = [(i, d) for i, d in enumerate(doc.declarations) if d.is_proof and d.assign]
+    return await audit_document(parse(source), checker, policy, path=str(path))
+
+
+async def audit_document(
+    doc: LeanDocument,
+    checker: Checker,
+    policy: Policy,
+    *,
+    path: str,
+    only: set[int] | None = None,
+) -> AuditReport:
+    """The gate over a whole document, for the declarations in ``only`` (default: every proof).
+
+    Errors outside those declarations become findings with ``decl=None``."""
+    findings = _static(doc, policy, only)
+    proofs = [
+        (i, d)
+        for i, d in enumerate(doc.declarations)
+        if d.is_proof and d.assign and (only is None or i in only)
+    ]
     layout = _assemble(doc, proofs)
-    result = await checker.check(layout.text, file_name=file_name(str(path)))
+    result = await checker.check(layout.text, file_name=file_name(path))
     theorems: list[TheoremAudit] = []
     if result.status != "ok":
         reason = {"timeout": Reason.TIMEOUT, "crashed": Reason.CRASH, "junk": Reason.JUNK}.get(
@@ -181,7 +206,7 @@ async def audit_file(path: Path, checker: Checker, policy: Policy) -> AuditRepor
         )
         findings.append(Finding(theorem=None, line=1, reason=reason, message=result.describe()))
         return AuditReport(
-            file=str(path), lean_status=result.status, findings=findings, theorems=theorems
+            file=path, lean_status=result.status, findings=findings, theorems=theorems
         )
     by_line = {ln: i for i, (a, b) in layout.ranges.items() for ln in range(a, b + 1)}
     bad: dict[int, Finding] = {}
@@ -198,6 +223,7 @@ async def audit_file(path: Path, checker: Checker, policy: Policy) -> AuditRepor
                     line=ln,
                     reason=Reason.STATEMENT,
                     message="Lean found the proof's type differs from the statement",
+                    decl=j,
                 ),
             )
         elif m.is_error and i is None and m.pos.line not in layout.sentinels:
@@ -215,7 +241,10 @@ async def audit_file(path: Path, checker: Checker, policy: Policy) -> AuditRepor
             reason = Reason.LEAN_ERROR if m.is_error else Reason.SORRY
             text = m.data.splitlines()[0] if m.data else ""
             bad.setdefault(
-                i, Finding(theorem=_name(d, ln), line=ln, reason=reason, message=f"Lean: {text}")
+                i,
+                Finding(
+                    theorem=_name(d, ln), line=ln, reason=reason, message=f"Lean: {text}", decl=i
+                ),
             )
     answers = {
         m.pos.line: parse_axioms(m.data)
@@ -233,6 +262,7 @@ async def audit_file(path: Path, checker: Checker, policy: Policy) -> AuditRepor
                 line=ln,
                 reason=Reason.NO_SENTINEL,
                 message="Lean gave no `#print axioms` answer",
+                decl=i,
             )
         elif rep is not None and i not in bad:
             extra = [
@@ -247,17 +277,16 @@ async def audit_file(path: Path, checker: Checker, policy: Policy) -> AuditRepor
                     line=ln,
                     reason=reason,
                     message=f"depends on {', '.join(extra)}",
+                    decl=i,
                 )
-        static_bad = any(f.theorem == _name(d, ln) for f in findings)
+        static_bad = any(f.decl == i for f in findings)
         theorems.append(
             TheoremAudit(
                 name=_name(d, ln), line=ln, axioms=axioms, ok=i not in bad and not static_bad
             )
         )
     for f in bad.values():
-        if not any(g.theorem == f.theorem and g.reason == f.reason for g in findings):
+        if not any(g.decl == f.decl and g.reason == f.reason for g in findings):
             findings.append(f)
     findings.sort(key=lambda f: f.line)
-    return AuditReport(
-        file=str(path), lean_status=result.status, findings=findings, theorems=theorems
-    )
+    return AuditReport(file=path, lean_status=result.status, findings=findings, theorems=theorems)

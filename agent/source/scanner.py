@@ -52,6 +52,10 @@ _ID_PART = re.compile(
     "\u1d62-\u1d6a]*"
 )
 _SPACE = re.compile(r"\s+")
+# Lean's numeric literals; a letter right after the digits starts a new token, as in Lean.
+_NUMBER = re.compile(
+    r"0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|[0-9][0-9_]*(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+)
 
 
 def _is_letter_like(c: str) -> bool:
@@ -148,22 +152,57 @@ def _skip_ident(text: str, i: int) -> int:
 
 
 def _char_literal_end(text: str, i: int) -> int | None:
-    """`i` points at `'`; return the end of a char literal such as `'a'` or `'\\n'`, else None."""
+    """`i` points at `'`; return the end of a char literal such as `'a'` or `'\\''`, else None."""
     n = len(text)
-    if i + 2 < n and text[i + 1] != "\\" and text[i + 2] == "'":
-        return i + 3
-    if i + 1 < n and text[i + 1] == "\\":
-        k = text.find("'", i + 2)
-        if 0 < k - i <= 12:
-            return k + 1
-    return None
+    j = i + 1
+    if j >= n or text[j] in "\n'":
+        return None
+    if text[j] == "\\":
+        j += 1
+        if j >= n:
+            return None
+        # `\xHH` and `\uHHHH` escapes; any other escape is one character.
+        j += {"x": 3, "u": 5}.get(text[j], 1)
+    else:
+        j += 1
+    return j + 1 if j < n and text[j] == "'" else None
+
+
+def _interpolated_end(text: str, i: int, out: list[Token]) -> int:
+    """`i` points at the `"` of `s!"…{e}…"`: the parts in braces are code, and are emitted as
+    tokens, since Lean elaborates them."""
+    n = len(text)
+    start = i
+    i += 1
+    while i < n:
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == '"':
+            out.append(Token(TokenKind.STRING, text[start : i + 1], start, i + 1))
+            return i + 1
+        if c == "{":
+            out.append(Token(TokenKind.STRING, text[start:i], start, i))
+            i = _tokenize(text, i + 1, out, stop_at_brace=True)
+            start = i - 1  # the closing brace starts the next literal chunk
+            continue
+        i += 1
+    raise UnterminatedError("unterminated string literal")
 
 
 def tokenize(text: str) -> list[Token]:
     """Split Lean source into tokens; whitespace is dropped, comments are kept as tokens."""
     out: list[Token] = []
-    i = 0
+    _tokenize(text, 0, out, stop_at_brace=False)
+    return out
+
+
+def _tokenize(text: str, i: int, out: list[Token], *, stop_at_brace: bool) -> int:
+    """Tokenize from ``i``; with ``stop_at_brace``, stop after the `}` that closes an
+    interpolation and return the offset after it."""
     n = len(text)
+    depth = 0
     while i < n:
         c = text[i]
         if c.isspace():
@@ -182,11 +221,14 @@ def tokenize(text: str) -> list[Token]:
                 if text.startswith("/--", i) or text.startswith("/-!", i)
                 else TokenKind.COMMENT
             )
-            # `/--/` is not a doc comment opener followed by `/`; keep it a plain comment.
             i = _skip_block_comment(text, i)
             out.append(Token(kind, text[start:i], start, i))
             continue
         if c == '"':
+            prev = out[-1] if out else None
+            if prev is not None and prev.end == i and prev.text.endswith("!"):
+                i = _interpolated_end(text, i, out)
+                continue
             i = _skip_string(text, i)
             out.append(Token(TokenKind.STRING, text[start:i], start, i))
             continue
@@ -201,11 +243,8 @@ def tokenize(text: str) -> list[Token]:
             out.append(Token(TokenKind.IDENT, text[start:i], start, i))
             continue
         if "0" <= c <= "9":
-            i += 1
-            while i < n and (
-                is_id_rest(text[i]) or (text[i] == "." and i + 1 < n and text[i + 1].isdigit())
-            ):
-                i += 1
+            m = _NUMBER.match(text, i)
+            i = m.end() if m else i + 1
             out.append(Token(TokenKind.NUMBER, text[start:i], start, i))
             continue
         if c == "'":
@@ -220,10 +259,16 @@ def tokenize(text: str) -> list[Token]:
                 i += 1
             out.append(Token(TokenKind.SYMBOL, text[start:i], start, i))
             continue
+        if stop_at_brace and c == "}" and depth == 0:
+            return i + 1
+        if c in "{}":
+            depth += 1 if c == "{" else -1
         sym = next((s for s in _SYMBOLS_BY_FIRST.get(c, ()) if text.startswith(s, i)), c)
         i += len(sym)
         out.append(Token(TokenKind.SYMBOL, sym, start, i))
-    return out
+    if stop_at_brace:
+        raise UnterminatedError("unterminated string interpolation")
+    return i
 
 
 def code_tokens(text: str) -> list[Token]:

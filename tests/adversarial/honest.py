@@ -1,0 +1,257 @@
+"""Honest proofs the gate must accept: zero false rejections.
+
+Each :class:`Honest` is a small Lean file with one target holding `sorry` and a proof a careful
+person (or model) would write. The default fake Lean accepts anything without `sorry` and answers
+`#print axioms`, so any rejection here comes from the gate's own layers (screen, structure, the
+checked copy), which is exactly what this corpus guards against.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Honest:
+    id: str
+    file: str
+    proof: str
+    theorem: str | None = "t"  # None: the file's only target (an `example`)
+    whole_body: bool = False
+    bug: str | None = None  # a known false rejection: the test is a strict xfail
+
+
+def _tactic(statement: str) -> str:
+    return f"theorem t {statement} := by\n  sorry\n"
+
+
+def _term(statement: str) -> str:
+    return f"theorem t {statement} := sorry\n"
+
+
+
+PAIR = "(p q : Prop) (hp : p) (hq : q) : p ∧ q"
+
+HONEST: list[Honest] = [
+    # --- tactic and term mode ------------------------------------------------------------------
+    Honest("tactic-simp", _tactic(": 1 + 1 = 2"), "simp"),
+    Honest("tactic-decide", _tactic(": 2 + 2 = 4"), "decide"),
+    Honest("term-rfl", _term(": 2 + 2 = 4"), "rfl"),
+    Honest("term-by", _term(": 2 + 2 = 4"), "by decide"),
+    Honest("term-lone-by", _term(": 2 + 2 = 4"), "by\n  simp\n  done"),
+    Honest("term-show-from", _term(": 1 + 1 = 2"), "show 1 + 1 = 2 from rfl"),
+    Honest("tactic-show-from", _tactic(": 1 + 1 = 2"), "exact show 1 + 1 = 2 from rfl"),
+    Honest("omega", _tactic("(a b : Nat) (h : a < b) : a + 1 ≤ b"), "omega"),
+    # --- calc, match, induction, cases ---------------------------------------------------------
+    Honest(
+        "calc-tactic",
+        _tactic("(a b c : Nat) (h₁ : a = b) (h₂ : b = c) : a = c"),
+        "calc a = b := h₁\n  _ = c := h₂",
+    ),
+    Honest(
+        "calc-term",
+        _term("(a b c : Nat) (h₁ : a ≤ b) (h₂ : b ≤ c) : a ≤ c"),
+        "calc a ≤ b := h₁\n     _ ≤ c := h₂",
+    ),
+    Honest(
+        "match-term",
+        _term("(n : Nat) : n * 0 = 0"),
+        "match n with\n| 0 => rfl\n| k + 1 => Nat.mul_zero (k + 1)",
+    ),
+    Honest(
+        "match-tactic",
+        _tactic("(n : Nat) : n * 0 = 0"),
+        "match n with\n| 0 => rfl\n| _ + 1 => simp",
+    ),
+    Honest(
+        "induction",
+        _tactic("(n : Nat) : 0 + n = n"),
+        "induction n with\n| zero => rfl\n| succ n ih => omega",
+    ),
+    Honest(
+        "cases",
+        _tactic("(p q : Prop) (h : p ∨ q) : q ∨ p"),
+        "cases h with\n| inl hp => exact Or.inr hp\n| inr hq => exact Or.inl hq",
+    ),
+    Honest(
+        "obtain",
+        _tactic("(p q : Prop) (h : p ∧ q) : q ∧ p"),
+        "obtain ⟨a, b⟩ := h\nexact ⟨b, a⟩",
+    ),
+    Honest(
+        "nat-rec",
+        _term("(n : Nat) : 0 + n = n"),
+        "Nat.rec (motive := fun n => 0 + n = n) rfl\n  (fun n _ih => by simp) n",
+    ),
+    # --- Classical reasoning -------------------------------------------------------------------
+    Honest("open-classical-in", _tactic("(p : Prop) : p ∨ ¬p"), "open Classical in\nexact em p"),
+    Honest(
+        "open-classical-in-term",
+        _term("(p : Prop) : p ∨ ¬p"),
+        "open Classical in em p",
+    ),
+    Honest(
+        "by-contradiction",
+        _term("(p : Prop) (h : ¬¬p) : p"),
+        "Classical.byContradiction fun hn => h hn",
+    ),
+    Honest(
+        "by-cases",
+        _tactic("(p : Prop) : p ∨ ¬p"),
+        "by_cases hp : p\n· exact Or.inl hp\n· exact Or.inr hp",
+    ),
+    Honest("classical-tactic", _tactic("(p : Prop) : p ∨ ¬p"), "classical\nexact Classical.em p"),
+    # --- proof-local options and instances -----------------------------------------------------
+    Honest(
+        "set-option-in",
+        _tactic(": 1 + 1 = 2"),
+        "set_option maxHeartbeats 400000 in\nsimp",
+    ),
+    Honest(
+        "set-option-in-term",
+        _term(": 1 + 1 = 2"),
+        "set_option maxRecDepth 2000 in rfl",
+    ),
+    Honest(
+        "haveI-letI",
+        _tactic(": (default : Nat) = 0"),
+        "haveI : Inhabited Bool := ⟨true⟩\nletI : Inhabited Unit := ⟨()⟩\nrfl",
+    ),
+    # --- anonymous constructors, pattern lambdas, bullets, combinators -------------------------
+    Honest("pattern-fun", _term("(p q : Prop) : p ∧ q → q ∧ p"), "fun ⟨a, b⟩ => ⟨b, a⟩"),
+    Honest("anonymous-constructor", _term(": ∃ n : Nat, n + 1 = 3"), "⟨2, rfl⟩"),
+    Honest("bullets", _tactic(PAIR), "constructor\n· exact hp\n· exact hq"),
+    Honest("all-goals-combinator", _tactic(PAIR), "constructor <;> assumption"),
+    Honest("first-alternatives", _tactic("(a : Nat) : a + 0 = a"), "first | simp | omega"),
+    Honest(
+        "nested-bullets",
+        _tactic("(p q r : Prop) (hp : p) (hq : q) (hr : r) : p ∧ (q ∧ r)"),
+        "refine ⟨hp, ?_⟩\n· constructor\n  · exact hq\n  · exact hr",
+    ),
+    Honest(
+        "uneven-indentation",
+        _tactic("(a b : Nat) (h : a = b) : b = a ∧ a = a"),
+        "refine ⟨?_, ?_⟩\n· have h' : b = a :=\n      h.symm\n  exact h'\n· rfl",
+    ),
+    Honest(
+        "indented-first-line",
+        _tactic(PAIR),
+        "  constructor\n  · exact hp\n  · exact hq\n",
+    ),
+    # --- forbidden words in comments and strings -----------------------------------------------
+    Honest("line-comment", _tactic(": 1 + 1 = 2"), "-- no sorry here\nsimp"),
+    Honest(
+        "comment-between-tactics", _tactic(PAIR), "constructor\n-- sorry? no.\nall_goals assumption"
+    ),
+    Honest(
+        "trailing-comment",
+        _tactic(": 1 + 1 = 2"),
+        "simp -- sorry, admit: just kidding",
+    ),
+    Honest(
+        "trailing-block-comment",
+        _term(": 1 + 1 = 2"),
+        "rfl /- done -/",
+    ),
+    Honest(
+        "block-comment",
+        _tactic(": 1 + 1 = 2"),
+        "/- axiom, #eval, native_decide, macro_rules, theorem, set_option x 1 -/\nrfl",
+    ),
+    Honest(
+        "nested-block-comment",
+        _tactic(": 1 + 1 = 2"),
+        "/- outer /- inner sorry -/ still a comment: #exit -/\nrfl",
+    ),
+    Honest(
+        "string-literal",
+        _tactic(': "sorry".length = 5'),
+        'show "sorry".length = 5\nrfl',
+    ),
+    Honest(
+        "string-with-escapes",
+        _tactic(': "a\\"b".length = 3'),
+        'show "a\\"b".length = 3 -- "#eval"\nrfl',
+    ),
+    Honest("char-literal", _tactic(": 'a'.toNat = 97"), "show 'a'.toNat = 97\nrfl"),
+    # --- unicode names ---------------------------------------------------------------------------
+    Honest(
+        "unicode-hypotheses",
+        _tactic("(α : Type) (a b : α) (h₁ : a = b) : b = a"),
+        "exact h₁.symm",
+    ),
+    Honest(
+        "guillemet-name",
+        "theorem «my lemma» : 2 + 2 = 4 := by\n  sorry\n",
+        "decide",
+        theorem="«my lemma»",
+    ),
+    Honest(
+        "greek-name",
+        "theorem α_β_γ (ε : Nat) (hε : 0 < ε) : 0 < ε + 1 := by\n  sorry\n",
+        "omega",
+        theorem="α_β_γ",
+    ),
+    # --- literals that look like commands ------------------------------------------------------
+    Honest("array-literal-statement", _tactic(": #[1, 2, 3].size = 3"), "rfl"),
+    Honest(
+        "array-literal-proof",
+        _tactic(": #[1, 2, 3].size = 3"),
+        "show #[1, 2, 3].size = 3\nrfl",
+    ),
+    # --- where the target sits -------------------------------------------------------------------
+    Honest("example-target", "example : 1 + 1 = 2 := by\n  sorry\n", "rfl", theorem=None),
+    Honest(
+        "example-term",
+        "example (p : Prop) (hp : p) : p ∧ p := sorry\n",
+        "⟨hp, hp⟩",
+        theorem=None,
+    ),
+    Honest(
+        "namespace",
+        "namespace A.B\n\ntheorem t : 1 + 1 = 2 := by\n  sorry\n\nend A.B\n",
+        "rfl",
+    ),
+    Honest(
+        "section-variable",
+        "section\n\nvariable (n : Nat)\n\ntheorem t : n + 0 = n := by\n  sorry\n\nend\n",
+        "simp",
+    ),
+    Honest(
+        "after-other-declarations",
+        "theorem helper : 2 = 2 := rfl\n\n"
+        "/-- The target. -/\ntheorem t : 2 = 2 ∧ 1 = 1 := by\n  sorry\n\n"
+        "theorem later : 3 = 3 := rfl\n",
+        "exact ⟨helper, rfl⟩",
+    ),
+    Honest(
+        "partial-proof",
+        "theorem t (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n"
+        "  constructor\n  · exact hp\n  · sorry\n",
+        "exact hq",
+    ),
+    Honest(
+        "partial-proof-multiline",
+        "theorem t (p q : Prop) (hp : p) (hq : q) : p ∧ (p ∧ q) := by\n"
+        "  constructor\n  · exact hp\n  · sorry\n",
+        "constructor\n· exact hp\n· exact hq",
+    ),
+    Honest(
+        "several-sorries-term",
+        "theorem t (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n"
+        "  constructor\n  · sorry\n  · sorry\n",
+        "⟨hp, hq⟩",
+    ),
+    Honest(
+        "several-sorries-tactic",
+        "theorem t (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n"
+        "  constructor\n  · sorry\n  · sorry\n",
+        "by\n  constructor\n  · exact hp\n  · exact hq",
+    ),
+    Honest("whole-body", _tactic(": 1 + 1 = 2"), "by\n  simp", whole_body=True),
+    Honest(
+        "attributes-on-target",
+        "@[simp] theorem t : 1 + 1 = 2 := by\n  sorry\n",
+        "rfl",
+    ),
+]

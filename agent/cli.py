@@ -151,7 +151,7 @@ def prove(
     sandbox: Annotated[str | None, typer.Option(help="required, auto or off.")] = None,
 ) -> None:
     """Prove the `sorry`s of a Lean file; write back only proofs Lean accepted."""
-    from agent.prove import prove_file, stderr_say
+    from agent.prove import parse, prove_file, stderr_say
     from agent.session import choose_model, make_checker, make_policy
 
     async def body() -> int:
@@ -175,9 +175,16 @@ def prove(
             raise UsageError(
                 "--output must differ from the input file (omit it to write in place)."
             )
+        for flag, dest in (("--output", output), ("--report", report)):
+            # Found out now, not after the model calls have been paid for.
+            if dest is not None and not dest.resolve().parent.is_dir():
+                raise UsageError(f"{flag} {dest}: the directory {dest.parent} does not exist.")
+        from agent.source.targets import find_targets
         from agent.writeback import SourceFile
 
-        SourceFile.read(path)  # bad input is reported before anything else
+        # Bad input (unreadable file, unterminated comment, unknown theorem) is reported before
+        # anything else, so that it is the only line the user sees.
+        find_targets(parse(SourceFile.read(path)), theorem or None)
         checker = make_checker(settings, path)
         choice = choose_model(settings)
         if choice.notice:

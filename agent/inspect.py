@@ -66,7 +66,12 @@ async def inspect_file(path: Path, checker: Checker) -> FileCheck:
     for d in named:
         text += f"{SENTINEL} {d.full_name}\n"
     result = await checker.check(text, file_name=file_name(str(path)))
-    own = [m for m in result.messages if m.pos.line < first_sentinel]
+    # Lean saw a scratch copy; the messages are about the user's file.
+    own = [
+        m.model_copy(update={"file_name": str(path)})
+        for m in result.messages
+        if m.pos.line < first_sentinel
+    ]
     answers = {
         m.pos.line: parse_axioms(m.data)
         for m in result.messages

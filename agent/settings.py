@@ -63,7 +63,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as f:
             data = tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError) as e:
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"Cannot read settings from {path}: {e}.") from e
     if path.name == "pyproject.toml":
         table = data.get("tool", {}).get("leanloop", {})

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -32,3 +36,103 @@ def openai_server() -> Iterator[ScriptedOpenAIServer]:
         yield server
     finally:
         server.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# Markers, a clean environment for every test, and a helper that runs the real CLI.
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "lean: needs a real Lean toolchain (lake on PATH)")
+    config.addinivalue_line(
+        "markers", "cage: tests the sandbox itself (LEANLOOP_SANDBOX is left as the test sets it)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if shutil.which("lake") is not None:
+        return
+    skip = pytest.mark.skip(reason="needs a real Lean toolchain: `lake` is not on PATH")
+    for item in items:
+        if item.get_closest_marker("lean") is not None:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _leanloop_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ambient key or LEANLOOP_* setting leaks in; Lean runs uncaged unless testing the cage."""
+    for name in list(os.environ):
+        if name.startswith("LEANLOOP_"):
+            monkeypatch.delenv(name)
+    monkeypatch.delenv("MISTRAL_API_KEY", raising=False)
+    if request.node.get_closest_marker("cage") is None:
+        monkeypatch.setenv("LEANLOOP_SANDBOX", "off")
+
+
+RunCli = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def run_cli(tmp_path: Path) -> RunCli:
+    """Run ``python -m agent.cli ARGS`` as a user would: a real process, in ``tmp_path``.
+
+    ``env`` adds (or, with a ``None`` value, removes) variables on top of the test's
+    environment, which already has the fake toolchain on PATH when ``fake_lean`` is used.
+    """
+
+    def run(
+        *args: str | os.PathLike[str],
+        cwd: Path | None = None,
+        env: Mapping[str, str | None] | None = None,
+        timeout: float = 60,
+    ) -> subprocess.CompletedProcess[str]:
+        full_env = dict(os.environ)
+        for key, value in (env or {}).items():
+            if value is None:
+                full_env.pop(key, None)
+            else:
+                full_env[key] = value
+        return subprocess.run(
+            [sys.executable, "-m", "agent.cli", *map(str, args)],
+            cwd=cwd or tmp_path,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=timeout,
+            check=False,
+        )
+
+    return run
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RunCli:
+    """Like ``run_cli`` but in this process (``typer.testing.CliRunner``): same arguments, same
+    result shape, about a second faster per call. Use ``run_cli`` where the real process matters
+    (exit codes, tracebacks)."""
+    from typer.testing import CliRunner
+
+    from agent.cli import app
+
+    def run(
+        *args: str | os.PathLike[str],
+        cwd: Path | None = None,
+        env: Mapping[str, str | None] | None = None,
+        timeout: float = 60,
+    ) -> subprocess.CompletedProcess[str]:
+        with monkeypatch.context() as m:
+            m.chdir(cwd or tmp_path)
+            for key, value in (env or {}).items():
+                if value is None:
+                    m.delenv(key, raising=False)
+                else:
+                    m.setenv(key, value)
+            result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+        return subprocess.CompletedProcess(
+            list(args), result.exit_code, result.stdout, result.stderr
+        )
+
+    return run

@@ -1,0 +1,281 @@
+"""Reading Lean's output: typed messages, `#print axioms` answers, goals, junk and crashes.
+
+Inputs are real recordings (tests/data/lean-reference, copied from ../shared/lean-reference) or
+lines in the exact `lean --json` format those recordings document."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from doubles.fake_lean import FakeLean
+
+from agent.gate import is_native
+from agent.lean.checker import interpret
+from agent.lean.messages import (
+    AxiomReport,
+    LeanMessage,
+    Position,
+    Severity,
+    goals_of,
+    missing_module,
+    parse_axioms,
+    parse_json_lines,
+)
+from agent.lean.runner import ProcessResult
+from agent.source import LeanDocument
+
+DATA = Path(__file__).parent / "data" / "lean-reference"
+CRASH_LOG = next(DATA.glob("failure_crash_partial_json_stdout__*.log"))
+LAKE_LOG = next(DATA.glob("failure_small_unsolved_goals__*.log"))
+
+
+def guard_entries() -> list[dict[str, Any]]:
+    current = json.loads((DATA / "lean-by-example_guard_msgs.json").read_text("utf-8"))
+    drift = json.loads((DATA / "lean-by-example_axioms_drift_v4.9-v4.26.json").read_text("utf-8"))
+    entries = list(current["entries"])
+    for version in drift["versions"].values():
+        entries.extend(version["entries"])
+    return entries
+
+
+def proc(stdout: str = "", stderr: str = "", exit_code: int | None = 0, **kw: Any) -> ProcessResult:
+    return ProcessResult(
+        argv=["lean", "--json", "T.lean"],
+        exit_code=exit_code,
+        stdout=stdout,
+        stderr=stderr,
+        timed_out=kw.pop("timed_out", False),
+        seconds=kw.pop("seconds", 0.5),
+        **kw,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON lines
+
+
+def test_json_lines_in_either_key_order_with_null_end_pos() -> None:
+    a = (
+        '{"severity":"error","pos":{"line":3,"column":4},"endPos":null,"fileName":"T.lean",'
+        '"data":"unexpected token \'at\'; expected term","caption":"","keepFullRange":false,'
+        '"isSilent":false,"kind":"[anonymous]"}'
+    )
+    b = (
+        '{"severity":"warning","pos":{"column":8,"line":1},"kind":"[anonymous]",'
+        '"keepFullRange":false,"isSilent":false,"fileName":"T.lean",'
+        '"endPos":{"column":9,"line":1},"data":"declaration uses `sorry`","caption":""}'
+    )
+    c = '{"fileName":"T.lean","pos":{"line":5,"column":0},"severity":"information","data":"hi"}'
+    parsed = parse_json_lines(f"{a}\n\n{b}\r\n{c}\n")
+    assert parsed.junk == []
+    first, second, third = parsed.messages
+    assert (first.severity, first.pos, first.end_pos) == (
+        Severity.ERROR,
+        Position(line=3, column=4),
+        None,
+    )
+    assert first.is_error and first.data.startswith("unexpected token")
+    assert second.pos == Position(line=1, column=8)
+    assert second.end_pos == Position(line=1, column=9)
+    assert second.is_sorry_warning
+    assert third.severity is Severity.INFORMATION and third.kind is None
+
+
+def test_repl_style_info_severity_and_old_sorry_quoting() -> None:
+    msg = LeanMessage.model_validate(
+        {
+            "pos": {"line": 1, "column": 0},
+            "severity": "info",
+            "data": "'t' does not depend on any axioms",
+        }
+    )
+    assert msg.severity is Severity.INFORMATION
+    old = LeanMessage.model_validate(
+        {"pos": {"line": 1, "column": 8}, "severity": "warning", "data": "declaration uses 'sorry'"}
+    )
+    assert old.is_sorry_warning
+
+
+def test_partial_json_from_a_real_crash_is_junk_not_an_exception() -> None:
+    log = CRASH_LOG.read_text("utf-8")
+    [partial] = [ln for ln in log.splitlines() if ln.startswith('{"severity"')]
+    assert not partial.rstrip().endswith("}")  # truncated by the crash
+    parsed = parse_json_lines(partial + "\n")
+    assert (parsed.messages, parsed.junk) == ([], [partial])
+    # the whole lake log is not Lean JSON either: every non-blank line is kept as junk
+    whole = parse_json_lines(log)
+    assert whole.messages == []
+    assert len(whole.junk) == len([ln for ln in log.splitlines() if ln.strip()])
+
+
+def test_crash_with_partial_json_becomes_a_crashed_result_with_the_excerpt() -> None:
+    log = CRASH_LOG.read_text("utf-8")
+    [partial] = [ln for ln in log.splitlines() if ln.startswith('{"severity"')]
+    result = interpret(
+        proc(stdout=partial, stderr="Stack overflow detected. Aborting.\n", exit_code=134)
+    )
+    assert result.status == "crashed"
+    assert result.exit_code == 134
+    assert "Stack overflow detected" in result.excerpt
+    assert "crashed (exit code 134)" in result.describe()
+
+
+@pytest.mark.parametrize(
+    ("stdout", "exit_code", "status"),
+    [
+        ("", 0, "ok"),
+        ('{"severity":"error","pos":{"line":1,"column":0},"data":"boom"}\n', 1, "ok"),
+        ("", 1, "crashed"),  # exit 1 with no error message: something else went wrong
+        ("", 137, "crashed"),
+        ("not json at all\n", 0, "junk"),
+        (LAKE_LOG.read_text("utf-8"), 1, "crashed"),
+    ],
+)
+def test_process_outcomes(stdout: str, exit_code: int, status: str) -> None:
+    assert interpret(proc(stdout=stdout, exit_code=exit_code)).status == status
+
+
+def test_timeout_and_start_failure_are_verdicts() -> None:
+    timed = interpret(proc(exit_code=None, timed_out=True, seconds=2.0))
+    assert timed.status == "timeout"
+    assert "time limit" in timed.describe()
+    missing = interpret(proc(exit_code=None, start_error="lean: No such file or directory"))
+    assert missing.status == "start_failed"
+    assert "could not be started" in missing.describe()
+
+
+# ---------------------------------------------------------------------------------------------
+# #print axioms
+
+
+def test_every_recorded_print_axioms_text_parses() -> None:
+    seen = 0
+    for entry in guard_entries():
+        command = entry.get("command") or ""
+        guard = entry.get("guard_line") or ""
+        m = re.search(r"#print axioms (\S+)", command + " " + guard)
+        if m is None:
+            continue
+        report = parse_axioms(entry["message"])
+        assert isinstance(report, AxiomReport), entry["message"]
+        printed = re.match(r"^'(.*)' ", entry["message"])
+        assert printed is not None
+        assert report.name == printed[1]
+        assert report.name.endswith(m[1].rsplit(".", 1)[-1])
+        seen += 1
+    assert seen >= 40
+
+
+def test_no_axioms_and_standard_axioms() -> None:
+    none = parse_axioms("'Nat.add_zero' does not depend on any axioms")
+    assert none == AxiomReport(name="Nat.add_zero", axioms=[])
+    assert none.nonstandard == []
+    em = parse_axioms("'Classical.em' depends on axioms: [propext, Classical.choice, Quot.sound]")
+    assert em is not None and em.nonstandard == []
+    primed = parse_axioms("'not_neg_iff'' depends on axioms: [propext]")
+    assert primed == AxiomReport(name="not_neg_iff'", axioms=["propext"])
+
+
+def test_sorry_and_native_decide_axioms_are_nonstandard() -> None:
+    t = parse_axioms("'T' depends on axioms: [propext, sorryAx]")
+    assert t is not None and t.nonstandard == ["sorryAx"]
+    aux = parse_axioms("'native_thm' depends on axioms: [native_thm._native.native_decide.ax_1_1]")
+    assert aux is not None
+    assert aux.nonstandard == ["native_thm._native.native_decide.ax_1_1"]
+    assert all(is_native(a) for a in aux.nonstandard)
+    old = parse_axioms(
+        "'zero_ne_eq_one' depends on axioms: [Lean.ofReduceBool, Lean.trustCompiler]"
+    )
+    assert old is not None and all(is_native(a) for a in old.nonstandard)
+
+
+def test_long_axiom_list_wrapped_over_lines() -> None:
+    report = parse_axioms(
+        "'big' depends on axioms: [propext,\n  Classical.choice,\n"
+        "  big._native.native_decide.ax_1_1]\n"
+    )
+    assert report == AxiomReport(
+        name="big", axioms=["propext", "Classical.choice", "big._native.native_decide.ax_1_1"]
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "'Nat.div_add_mod' is non-classical and depends on axioms: [propext]",
+        "axiom propext : ∀ {a b : Prop}, (a ↔ b) → a = b",
+        "Goals accomplished 🎉",
+        "",
+    ],
+)
+def test_other_information_is_not_an_axiom_report(text: str) -> None:
+    assert parse_axioms(text) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# goals, missing modules, columns
+
+
+def test_goals_of_a_recorded_unsolved_goals_error() -> None:
+    out = (DATA / "exactErrorPos.expected.out").read_text("utf-8")
+    # the second message of the recording, as `--json` would carry it in `data`
+    m = re.search(
+        r"^exactErrorPos\.lean:3:99-4:14: error: (unsolved goals\n.*?)(?=^exactErrorPos)",
+        out,
+        re.M | re.S,
+    )
+    assert m is not None
+    msg = LeanMessage.model_validate(
+        {"pos": {"line": 3, "column": 99}, "severity": "error", "data": m[1].rstrip("\n")}
+    )
+    goals = goals_of(msg)
+    assert goals is not None
+    assert goals.splitlines()[0] == "f : Nat → Nat"
+    assert goals.splitlines()[-1] == "⊢ f x = x"
+    other = msg.model_copy(update={"data": "don't know how to synthesize placeholder"})
+    assert goals_of(other) is None
+
+
+def test_missing_olean_is_recognised() -> None:
+    msg = LeanMessage.model_validate(
+        {
+            "pos": {"line": 1, "column": 0},
+            "severity": "error",
+            "data": "object file /p/.lake/build/lib/lean/Mathlib/Tactic.olean of module "
+            "Mathlib.Tactic does not exist",
+        }
+    )
+    assert missing_module([msg]) == "Mathlib.Tactic"
+    assert missing_module([msg.model_copy(update={"severity": Severity.WARNING})]) is None
+
+
+def test_columns_after_non_ascii_characters(fake_lean: FakeLean, tmp_path: Path) -> None:
+    """An error after `α₁` on the same line is placed by code points, as Lean counts."""
+    fake_lean.scenario([{"when": "bad_tac", "error": "unknown tactic", "at": "bad_tac"}])
+    text = "theorem t (α₁ : Nat) (β₂ : Nat) : α₁ + β₂ = β₂ + α₁ := by bad_tac\n#print axioms t\n"
+    path = tmp_path / "T.lean"
+    path.write_text(text, encoding="utf-8")
+    out = subprocess.run(
+        ["lean", "--json", str(path)], capture_output=True, text=True, encoding="utf-8", check=False
+    ).stdout
+    parsed = parse_json_lines(out)
+    assert parsed.junk == []
+    [err] = [m for m in parsed.messages if m.is_error]
+    doc = LeanDocument(text)
+    start = doc.offset(err.pos.line, err.pos.column)
+    assert err.end_pos is not None
+    end = doc.offset(err.end_pos.line, err.end_pos.column)
+    assert text[start:end] == "bad_tac"
+    assert err.pos.column != len(text[:start].encode("utf-8"))  # not a byte offset
+
+
+def test_render_uses_lean_positions() -> None:
+    msg = LeanMessage.model_validate(
+        {"fileName": "T.lean", "pos": {"line": 2, "column": 4}, "severity": "error", "data": "x"}
+    )
+    assert msg.render() == "T.lean:2:4: error: x"

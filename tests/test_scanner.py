@@ -1,0 +1,204 @@
+"""The Lean-aware scanner: comments, strings and quoted names hide `sorry`; declarations get
+their full names through namespaces; positions are Lean's (1-based lines, code-point columns)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from agent.errors import UsageError
+from agent.source import LeanDocument, TokenKind, UnterminatedError, tokenize
+from agent.source.targets import find_targets
+
+DATA = Path(__file__).parent / "data" / "lean-reference"
+
+SOURCE = """\
+/- outer /- nested sorry -/ still a comment: sorry -/
+-- sorry in a line comment
+namespace Foo
+
+def msg : String := "sorry, not a proof"
+def raw : String := r#"a "sorry" in a raw string"#
+def c : Char := 's'
+
+/-- A doc comment that says sorry. -/
+theorem «sorry is just a name» : True := trivial
+
+theorem bar (n : Nat) : n + 0 = n := by
+  -- sorry here is a comment
+  sorry
+
+section Inner
+theorem baz : 1 = 1 := sorry
+end Inner
+
+namespace Deep
+lemma qux (α₁ : Nat) : α₁ = α₁ := by
+  simp /- sorry -/
+  sorry
+end Deep
+end Foo
+
+theorem top : True := by sorry
+
+example : True := by
+  sorry
+"""
+
+
+def line_col(text: str, needle: str, occurrence: int = 0) -> tuple[int, int]:
+    """1-based line and code-point column of the n-th occurrence of ``needle``."""
+    idx = -1
+    for _ in range(occurrence + 1):
+        idx = text.index(needle, idx + 1)
+    line = text.count("\n", 0, idx) + 1
+    return line, idx - (text.rfind("\n", 0, idx) + 1)
+
+
+def test_sorry_in_comments_strings_and_names_is_not_a_token() -> None:
+    sorries = [t for t in tokenize(SOURCE) if t.kind is TokenKind.IDENT and t.text == "sorry"]
+    doc = LeanDocument(SOURCE)
+    assert [doc.position(t.start) for t in sorries] == [
+        (14, 2),
+        (17, 23),
+        (23, 2),
+        (27, 25),
+        (30, 2),
+    ]
+    kinds = {t.text: t.kind for t in tokenize(SOURCE)}
+    assert kinds['"sorry, not a proof"'] is TokenKind.STRING
+    assert kinds['r#"a "sorry" in a raw string"#'] is TokenKind.STRING
+    assert kinds["«sorry is just a name»"] is TokenKind.IDENT
+    assert kinds["/-- A doc comment that says sorry. -/"] is TokenKind.DOC_COMMENT
+
+
+def test_nested_block_comment_is_one_token() -> None:
+    [first, *_] = tokenize(SOURCE)
+    assert first.kind is TokenKind.COMMENT
+    assert first.text == "/- outer /- nested sorry -/ still a comment: sorry -/"
+
+
+def test_declarations_have_full_names_through_namespaces_and_sections() -> None:
+    doc = LeanDocument(SOURCE)
+    names = [(d.kind, d.full_name) for d in doc.declarations]
+    assert names == [
+        ("def", "Foo.msg"),
+        ("def", "Foo.raw"),
+        ("def", "Foo.c"),
+        ("theorem", "Foo.«sorry is just a name»"),
+        ("theorem", "Foo.bar"),
+        ("theorem", "Foo.baz"),
+        ("lemma", "Foo.Deep.qux"),
+        ("theorem", "top"),
+        ("example", None),
+    ]
+
+
+def test_targets_are_the_real_sorries_only() -> None:
+    doc = LeanDocument(SOURCE)
+    targets = find_targets(doc)
+    assert [(t.name, t.line, t.column, t.mode) for t in targets] == [
+        ("Foo.bar", 14, 2, "tactic"),
+        ("Foo.baz", 17, 23, "term"),
+        ("Foo.Deep.qux", 23, 2, "tactic"),
+        ("top", 27, 25, "tactic"),
+        ("example@30", 30, 2, "tactic"),
+    ]
+    for t in targets:
+        assert SOURCE[t.hole_start : t.hole_end] == "sorry"
+
+
+def test_a_file_whose_only_sorries_are_in_comments_and_strings_has_no_target() -> None:
+    text = (
+        '/-- proof: sorry -/\ntheorem t : True := trivial -- sorry\ndef s := "sorry"\n'
+        "/- /- sorry -/ sorry -/\n"
+    )
+    assert find_targets(LeanDocument(text)) == []
+
+
+def test_statement_and_proof_ranges() -> None:
+    text = "theorem t (h : a = (b := c)) : a = a := by\n  sorry\n\ntheorem u : True := trivial\n"
+    doc = LeanDocument(text)
+    t, u = doc.declarations
+    assert t.assign is not None and text[t.assign : t.assign + 2] == ":="
+    # the `:=` inside parentheses is not the one that starts the body
+    assert text[t.name_end : t.assign].strip() == "(h : a = (b := c)) : a = a"
+    assert text[t.start : t.end] == "theorem t (h : a = (b := c)) : a = a := by\n  sorry"
+    assert u.sorries == ()
+
+
+def test_several_sorries_make_the_whole_body_the_hole() -> None:
+    text = "theorem t : True ∧ True := by\n  constructor\n  · sorry\n  · sorry\n"
+    [target] = find_targets(LeanDocument(text))
+    assert target.whole_body
+    assert text[target.hole_start : target.hole_end] == "by\n  constructor\n  · sorry\n  · sorry"
+    assert (target.line, target.column) == (3, 4)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["/- never closed", 'def s := "never closed', "theorem «never closed : True := trivial"],
+)
+def test_unterminated_comment_string_or_name_is_reported(text: str) -> None:
+    with pytest.raises(UnterminatedError):
+        LeanDocument(text)
+
+
+def test_theorem_selection_by_full_and_short_name() -> None:
+    text = (
+        "namespace Foo\ntheorem bar : True := sorry\ntheorem baz : True := sorry\nend Foo\n"
+        "namespace Other\ntheorem bar : True := sorry\nend Other\n"
+    )
+    doc = LeanDocument(text)
+    assert [t.name for t in find_targets(doc, ["Foo.bar"])] == ["Foo.bar"]
+    assert [t.name for t in find_targets(doc, ["baz"])] == ["Foo.baz"]
+    assert [t.name for t in find_targets(doc, ["Other.bar", "Foo.baz"])] == [
+        "Foo.baz",
+        "Other.bar",
+    ]
+    with pytest.raises(UsageError, match=r"No theorem named `Nope\.bar`"):
+        find_targets(doc, ["Nope.bar"])
+
+
+def test_position_counts_code_points_like_lean() -> None:
+    text = "theorem t (α₁ β : Nat) (h : α₁ = β) : β = α₁ := by\n  exact h.symm\n"
+    doc = LeanDocument(text)
+    # Python str offsets are code points; UTF-8 bytes or UTF-16 units would differ here.
+    col = text.index("h.symm") - text.index("\n") - 1
+    assert doc.position(text.index("h.symm")) == (2, col)
+    line1_col = text.index("β = α₁")
+    assert len(text[:line1_col].encode("utf-8")) != line1_col
+    assert doc.position(line1_col) == (1, line1_col)
+    for offset in range(len(text) + 1):
+        assert doc.offset(*doc.position(offset)) == offset
+
+
+_LOCATED = re.compile(r"^[^:\n]+\.lean:(\d+):(\d+)(?:-(\d+):(\d+))?: (error|warning)", re.M)
+
+
+def test_positions_agree_with_recorded_lean_output() -> None:
+    """byStrictIndent: line 13 contains `byNestedBad₁`; Lean's 13:54 must land on `by`."""
+    text = (DATA / "byStrictIndent.lean").read_text(encoding="utf-8")
+    out = (DATA / "byStrictIndent.expected.out").read_text(encoding="utf-8")
+    doc = LeanDocument(text)
+    at = {(int(m[1]), int(m[2])) for m in _LOCATED.finditer(out)}
+    assert (13, 54) in at
+    assert "byNestedBad₁" in text.splitlines()[12]
+    offset = doc.offset(13, 54)
+    assert text[offset : offset + 2] == "by"
+    # Lean reports the stray `sorry`s at 16:3 and 22:6; the scanner finds tokens exactly there.
+    sorry_positions = {
+        doc.position(t.start) for t in tokenize(text) if t.is_code and t.text == "sorry"
+    }
+    assert {(16, 3), (22, 6)} <= sorry_positions
+    for line, col in at:
+        assert doc.position(doc.offset(line, col)) == (line, col)
+
+
+def test_line_comment_scanner_sees_a_sorry_after_a_string_with_dashes() -> None:
+    text = 'theorem t : "--" = "--" := by\n  sorry\n'
+    [target] = find_targets(LeanDocument(text))
+    assert (target.line, target.column) == (2, 2)
+    assert line_col(text, "sorry") == (2, 2)

@@ -1,0 +1,158 @@
+"""Writing back: the whole new file is checked once more, the replace is all-or-nothing, and the
+user's file is never touched unless a verified proof is written."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import RunCli
+from doubles.fake_lean import FakeLean
+from doubles.openai_server import ScriptedOpenAIServer
+
+from agent.errors import UsageError
+from agent.writeback import SourceFile, atomic_write
+
+KEY = {"MISTRAL_API_KEY": "test-key"}
+
+
+def endpoint(server: ScriptedOpenAIServer, *extra: str) -> list[str]:
+    return [
+        "--base-url",
+        server.base_url,
+        "--model",
+        "labs-leanstral-2603",
+        "--samples",
+        "1",
+        *extra,
+    ]
+
+
+def test_atomic_write_failure_leaves_the_original(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "T.lean"
+    path.write_bytes(b"original\n")
+
+    def broken_replace(src: Any, dst: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError):
+        atomic_write(path, b"new\n", like=path)
+    assert path.read_bytes() == b"original\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["T.lean"]
+
+
+def test_atomic_write_keeps_mode_of_the_original(tmp_path: Path) -> None:
+    src = tmp_path / "T.lean"
+    src.write_text("x")
+    src.chmod(0o600)
+    dest = tmp_path / "Out.lean"
+    atomic_write(dest, b"y", like=src)
+    assert (dest.read_bytes(), dest.stat().st_mode & 0o777) == (b"y", 0o600)
+
+
+def test_source_file_round_trips_bom_and_crlf(tmp_path: Path) -> None:
+    raw = "\ufefftheorem t : True := by\r\n  sorry\r\n".encode()
+    path = tmp_path / "T.lean"
+    path.write_bytes(raw)
+    source = SourceFile.read(path)
+    assert source.bom and not source.text.startswith("\ufeff")
+    assert source.text == "theorem t : True := by\r\n  sorry\r\n"
+    assert source.encode(source.text) == raw
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("Missing.lean", None, "No such file"),
+        ("T.txt", b"x", "not a Lean file"),
+        ("T.lean", b"\xff\xfe", "not UTF-8"),
+    ],
+)
+def test_source_file_bad_input(
+    tmp_path: Path, name: str, content: bytes | None, words: str
+) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(UsageError, match=words):
+        SourceFile.read(path)
+
+
+def test_whole_file_check_leaves_out_a_proof_that_breaks_it(
+    fake_lean: FakeLean, openai_server: ScriptedOpenAIServer, cli: RunCli, tmp_path: Path
+) -> None:
+    """Each proof passes on its own, but together Lean rejects `tac_b`: only `a` is written."""
+    fake_lean.scenario(
+        [{"when_regex": r"tac_a[\s\S]*tac_b", "error": "clash with a", "at": "tac_b"}]
+    )
+    text = "theorem a : True := by\n  sorry\n\ntheorem b : True := by\n  sorry\n"
+    path = tmp_path / "T.lean"
+    path.write_text(text, encoding="utf-8")
+
+    def answer(request: dict[str, Any]) -> str:
+        first = request["messages"][1]["content"]
+        return "```lean\ntac_b\n```" if "theorem b :" in first else "```lean\ntac_a\n```"
+
+    openai_server.responder = answer
+    proc = cli("prove", "T.lean", *endpoint(openai_server), "--json", env=KEY)
+    assert proc.returncode == 1
+    a, b = json.loads(proc.stdout)["targets"]
+    assert a["status"] == "proved"
+    assert b["status"] == "failed"
+    assert "whole-file check" in b["note"]
+    assert path.read_text("utf-8") == text.replace("  sorry\n\ntheorem b", "  tac_a\n\ntheorem b")
+
+
+def test_file_changed_while_proving_is_not_overwritten(
+    fake_lean: FakeLean, openai_server: ScriptedOpenAIServer, cli: RunCli, tmp_path: Path
+) -> None:
+    path = tmp_path / "T.lean"
+    path.write_text("theorem t : True := by\n  sorry\n", encoding="utf-8")
+    edited = "theorem t : True := by\n  sorry\n-- the user kept typing\n"
+
+    def answer(request: dict[str, Any]) -> str:
+        path.write_text(edited, encoding="utf-8")
+        return "```lean\ntrivial\n```"
+
+    openai_server.responder = answer
+    proc = cli("prove", "T.lean", *endpoint(openai_server), env=KEY)
+    assert proc.returncode == 2
+    assert "changed on disk" in proc.stderr.strip().splitlines()[-1]
+    assert path.read_text("utf-8") == edited
+
+
+def test_error_earlier_in_the_file_blocks_the_target(
+    fake_lean: FakeLean, openai_server: ScriptedOpenAIServer, cli: RunCli, tmp_path: Path
+) -> None:
+    fake_lean.scenario([{"when": "broken_def", "error": "unknown identifier", "at": "broken_def"}])
+    text = "def x : Nat := broken_def\n\ntheorem t : True := by\n  sorry\n"
+    path = tmp_path / "T.lean"
+    path.write_text(text, encoding="utf-8")
+    proc = cli("prove", "T.lean", *endpoint(openai_server), "--json", env=KEY)
+    assert proc.returncode == 1
+    [target] = json.loads(proc.stdout)["targets"]
+    assert target["status"] == "blocked"
+    assert "line 1" in target["note"]
+    assert openai_server.chat_requests == []
+    assert path.read_text("utf-8") == text
+
+
+def test_missing_sentinel_answer_means_not_checked(
+    fake_lean: FakeLean, openai_server: ScriptedOpenAIServer, cli: RunCli, tmp_path: Path
+) -> None:
+    """Lean exits 0 and prints nothing (not even the `#print axioms` answer): not accepted."""
+    fake_lean.scenario([{"when": "quiet_tac", "raw_stdout": ""}])
+    path = tmp_path / "T.lean"
+    path.write_text("theorem t : True := by\n  sorry\n", encoding="utf-8")
+    openai_server.push("```lean\nquiet_tac\n```")
+    proc = cli("prove", "T.lean", *endpoint(openai_server, "--rounds", "1"), "--json", env=KEY)
+    assert proc.returncode == 1
+    [target] = json.loads(proc.stdout)["targets"]
+    assert "#print axioms" in target["note"]
+    assert path.read_text("utf-8") == "theorem t : True := by\n  sorry\n"

@@ -14,7 +14,7 @@ from agent.lean.messages import LeanMessage, Severity, goals_of, parse_axioms
 from agent.policy import Policy
 from agent.screen import screen
 from agent.source import Declaration, LeanDocument, UnterminatedError, code_tokens
-from agent.source.targets import Spliced, Target, splice
+from agent.source.targets import Spliced, Target, proof_lines, splice
 
 
 class Reason(StrEnum):
@@ -68,6 +68,7 @@ class CheckedCopy(BaseModel):
     text: str
     proof_start: int
     proof_end: int
+    proof_lines: list[str]  # the proof as the model wrote it, for mapping columns back
     decl_lines: tuple[int, int]  # first and last line of the target in ``text``
     identity_line: int
     sentinel_line: int
@@ -81,7 +82,9 @@ def _header(doc: LeanDocument, target: Target) -> str:
     return doc.text[after : d.assign].strip()
 
 
-def checked_copy(doc: LeanDocument, target: Target, spliced: Spliced) -> CheckedCopy:
+def checked_copy(
+    doc: LeanDocument, target: Target, spliced: Spliced, proof: str
+) -> CheckedCopy:
     d = target.decl
     ref = f"_leanloop_ref_{target.line}"
     # The reference is elaborated where the target is, so it sees the same context.
@@ -109,6 +112,7 @@ def checked_copy(doc: LeanDocument, target: Target, spliced: Spliced) -> Checked
         text=text,
         proof_start=len(prefix) + proof_start,
         proof_end=len(prefix) + proof_end,
+        proof_lines=proof_lines(proof),
         decl_lines=(first_line, last_line),
         identity_line=identity_line,
         sentinel_line=sentinel_line,
@@ -149,6 +153,12 @@ def _place(copy: CheckedCopy, copy_doc: LeanDocument, msg: LeanMessage) -> Proof
         before = proof[: offset - copy.proof_start]
         line = before.count("\n") + 1
         column = len(before) - (before.rfind("\n") + 1)
+        # Undo the indentation the splice added, so the column is in the model's own text.
+        placed = proof.replace("\r\n", "\n").split("\n")[line - 1]
+        if line <= len(copy.proof_lines):
+            mine = copy.proof_lines[line - 1]
+            added = (len(placed) - len(placed.lstrip())) - (len(mine) - len(mine.lstrip()))
+            column = max(column - added, 0)
         return ProofError(in_proof=True, line=line, column=column, text=msg.data, goals=goals)
     return ProofError(
         in_proof=False, line=msg.pos.line, column=msg.pos.column, text=msg.data, goals=goals
@@ -255,6 +265,6 @@ async def judge(
     spliced = splice(doc, target, proof, whole_body=whole_body)
     if (problem := structure_problem(doc, target, spliced)) is not None:
         return Verdict.reject(Reason.STRUCTURE, problem)
-    copy = checked_copy(doc, target, spliced)
+    copy = checked_copy(doc, target, spliced, proof)
     result = await checker.check(copy.text, file_name=file_name)
     return evaluate(result, copy, target, policy)

@@ -27,7 +27,7 @@ def main() -> int:
         assert screen(proof, policy) is None
         spliced = splice(doc, t, proof)
         assert structure_problem(doc, t, spliced) is None
-        checked_copy(doc, t, spliced)
+        checked_copy(doc, t, spliced, proof)
     ms = (time.perf_counter() - start) * 1000 / len(picks)
     print(f"{len(doc.text.splitlines())} lines, {len(picks)} candidates: {ms:.1f} ms each")
     ok = ms < TARGET_MS

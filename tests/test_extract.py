@@ -39,7 +39,8 @@ def test_lean4_tag_and_untagged_block(doc: LeanDocument, target: Target) -> None
 
 def test_raw_text_without_fences(doc: LeanDocument, target: Target) -> None:
     assert extract("  induction n <;> simp\n", doc, target).proof == "induction n <;> simp"
-    assert extract(":= by simp", doc, target).proof == "by simp"
+    # The hole is a tactic, so the `by` goes too.
+    assert extract(":= by simp", doc, target).proof == "simp"
 
 
 def test_think_sections_are_dropped(doc: LeanDocument, target: Target) -> None:
@@ -95,3 +96,19 @@ def test_empty_answers(doc: LeanDocument, target: Target, answer: str) -> None:
 def test_unterminated_code_is_reported_not_raised(doc: LeanDocument, target: Target) -> None:
     with pytest.raises(ExtractionError, match="unterminated"):
         extract("```lean\nsimp /- oops\n```", doc, target)
+
+
+def test_by_is_dropped_where_the_hole_is_a_tactic() -> None:
+    from agent.model.extract import extract
+    from agent.source import LeanDocument
+    from agent.source.targets import find_targets
+
+    doc = LeanDocument(
+        "theorem t (p : Prop) (hp : p) : p ∧ p := by\n  constructor\n  · sorry\n  · exact hp\n"
+    )
+    [target] = find_targets(doc)
+    assert target.mode == "tactic"
+    assert extract("```lean\nby\n  exact hp\n```", doc, target).proof == "  exact hp"
+    assert extract("```lean\nby exact hp\n```", doc, target).proof == "exact hp"
+    # `byContra`-like names are not the keyword.
+    assert extract("```lean\nby_contra h\n```", doc, target).proof == "by_contra h"

@@ -114,11 +114,6 @@ def test_error_on_a_later_proof_line_gets_the_proof_line(
     assert err.text == f"unsolved goals\n{GOAL}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gate._place counts columns on later proof lines in the re-indented copy, so they "
-    "are off by the hole's indentation (reported; gate.py is not ours to edit)",
-)
 def test_column_on_a_later_proof_line_is_relative_to_the_models_text(
     bad_spot: FakeLean, tmp_path: Path
 ) -> None:

@@ -63,6 +63,9 @@ def extract(answer: str, doc: LeanDocument, target: Target) -> Extracted:
         raise ExtractionError("Your answer was prose, not Lean code; reply with a ```lean block.")
     if code.lstrip().startswith(":="):
         code = code.lstrip()[2:].lstrip(" ")
+    if target.mode == "tactic" and not target.whole_body and re.match(r"by(\s|$)", code.lstrip()):
+        # `by` is not a tactic: where the hole is a tactic, its tactic block is what we want.
+        code = code.lstrip()[2:].lstrip(" \t").lstrip("\r\n")
     return Extracted(code, False)
 
 

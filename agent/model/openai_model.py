@@ -84,6 +84,9 @@ class OpenAIModel:
                 continue
             except openai.APIError as e:
                 raise EndpointError(f"The endpoint sent an unusable answer: {e}.") from None
+            except ValueError as e:
+                # A body that claims to be JSON and is not (json.JSONDecodeError is a ValueError).
+                raise EndpointError(f"The endpoint sent an answer that is not JSON: {e}.") from None
             return _completion(resp)
         raise AssertionError("unreachable")
 

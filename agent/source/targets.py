@@ -89,6 +89,11 @@ def newline_of(text: str) -> str:
     return "\r\n" if text.count("\r\n") * 2 > text.count("\n") else "\n"
 
 
+def proof_lines(proof: str) -> list[str]:
+    """The proof as the model meant it: common indentation and blank edges removed."""
+    return textwrap.dedent(proof.replace("\r\n", "\n").strip("\n")).rstrip().split("\n")
+
+
 def layout(proof: str, doc: LeanDocument, target: Target) -> str:
     """Indent a proof for its hole so every line keeps its place relative to the first.
 
@@ -96,7 +101,7 @@ def layout(proof: str, doc: LeanDocument, target: Target) -> str:
     except a term proof that opens with a lone `by`, whose tactics go two columns in from the
     declaration's line, as a person would write them."""
     nl = newline_of(doc.text)
-    lines = textwrap.dedent(proof.replace("\r\n", "\n").strip("\n")).rstrip().split("\n")
+    lines = proof_lines(proof)
     if len(lines) == 1:
         return lines[0]
     _, hole_col = doc.position(target.hole_start)

@@ -11,15 +11,14 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from agent.files import SourceFile, parse
 from agent.gate import SENTINEL, Reason, is_native
 from agent.lean.checker import Checker
 from agent.lean.messages import STANDARD_AXIOMS, Severity, parse_axioms
 from agent.loop import file_name
 from agent.policy import Policy
-from agent.prove import parse
 from agent.screen import screen
 from agent.source import Declaration, LeanDocument, TokenKind
-from agent.writeback import SourceFile
 
 # Outside proofs, only what can make a proof unsound is a finding: a library may define
 # notation, macros and instances, but not smuggle in axioms or switch off the kernel.

@@ -59,7 +59,7 @@ def _settings(path: Path | None, flags: dict[str, Any]) -> Settings:
 
 
 def _write_json(dest: Path, data: str) -> None:
-    from agent.writeback import atomic_write
+    from agent.files import atomic_write
 
     try:
         atomic_write(dest, data.encode("utf-8"))
@@ -151,7 +151,8 @@ def prove(
     sandbox: Annotated[str | None, typer.Option(help="required, auto or off.")] = None,
 ) -> None:
     """Prove the `sorry`s of a Lean file; write back only proofs Lean accepted."""
-    from agent.prove import parse, prove_file, stderr_say
+    from agent.files import parse
+    from agent.prove import prove_file, stderr_say
     from agent.session import choose_model, make_checker, make_policy
 
     async def body() -> int:
@@ -179,8 +180,8 @@ def prove(
             # Found out now, not after the model calls have been paid for.
             if dest is not None and not dest.resolve().parent.is_dir():
                 raise UsageError(f"{flag} {dest}: the directory {dest.parent} does not exist.")
+        from agent.files import SourceFile
         from agent.source.targets import find_targets
-        from agent.writeback import SourceFile
 
         # Bad input (unreadable file, unterminated comment, unknown theorem) is reported before
         # anything else, so that it is the only line the user sees.
@@ -230,7 +231,7 @@ def check(
 
     async def body() -> int:
         settings = _settings(path, dict(lean_cmd=lean_cmd, timeout=timeout))
-        from agent.writeback import SourceFile
+        from agent.files import SourceFile
 
         SourceFile.read(path)
         checker = make_checker(settings, path)
@@ -290,7 +291,7 @@ def audit(
                 sandbox=sandbox,
             ),
         )
-        from agent.writeback import SourceFile
+        from agent.files import SourceFile
 
         SourceFile.read(path)
         checker = make_checker(settings, path)

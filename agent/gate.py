@@ -82,9 +82,7 @@ def _header(doc: LeanDocument, target: Target) -> str:
     return doc.text[after : d.assign].strip()
 
 
-def checked_copy(
-    doc: LeanDocument, target: Target, spliced: Spliced, proof: str
-) -> CheckedCopy:
+def checked_copy(doc: LeanDocument, target: Target, spliced: Spliced, proof: str) -> CheckedCopy:
     d = target.decl
     ref = f"_leanloop_ref_{target.line}"
     # The reference is elaborated where the target is, so it sees the same context.

@@ -6,12 +6,11 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from agent.files import SourceFile, parse
 from agent.gate import SENTINEL
 from agent.lean.checker import Checker
 from agent.lean.messages import LeanMessage, Severity, parse_axioms
 from agent.loop import file_name
-from agent.prove import parse
-from agent.writeback import SourceFile
 
 
 class TheoremAxioms(BaseModel):

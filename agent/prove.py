@@ -6,7 +6,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from agent.errors import LeanloopError, LeanNotBuiltError, LeanNotFoundError, UsageError
+from agent.errors import LeanloopError, LeanNotBuiltError, LeanNotFoundError
+from agent.files import SourceFile, atomic_write, parse
 from agent.lean.checker import Checker, LeanResult
 from agent.loop import Event, Prover, file_name
 from agent.model import Model
@@ -14,18 +15,11 @@ from agent.policy import Policy
 from agent.prompts import Prompts
 from agent.report import RunReport, Status
 from agent.settings import Settings
-from agent.source import LeanDocument, UnterminatedError
+from agent.source import LeanDocument
 from agent.source.targets import Target, find_targets
-from agent.writeback import SourceFile, atomic_write, final_check
+from agent.writeback import final_check
 
 Say = Callable[[str], None]
-
-
-def parse(source: SourceFile) -> LeanDocument:
-    try:
-        return LeanDocument(source.text)
-    except UnterminatedError as e:
-        raise UsageError(f"Cannot read {source.path}: it has an {e}.") from None
 
 
 def baseline_problem(result: LeanResult) -> LeanloopError | None:

@@ -156,3 +156,57 @@ def test_missing_sentinel_answer_means_not_checked(
     [target] = json.loads(proc.stdout)["targets"]
     assert "#print axioms" in target["note"]
     assert path.read_text("utf-8") == "theorem t : True := by\n  sorry\n"
+
+
+def test_whole_file_check_runs_the_gate_for_each_changed_theorem(
+    fake_lean: FakeLean, openai_server: ScriptedOpenAIServer, cli: RunCli, tmp_path: Path
+) -> None:
+    """The last Lean run (the whole new file) carries each changed theorem's reference statement,
+    its identity check and its axioms sentinel, and leaves untouched theorems alone."""
+    text = (
+        "namespace N\n\ntheorem done : True := trivial\n\n"
+        "theorem a : True := by\n  sorry\n\nend N\n\nexample : 1 = 1 := by\n  sorry\n"
+    )
+    path = tmp_path / "T.lean"
+    path.write_text(text, encoding="utf-8")
+    openai_server.responder = lambda request: "```lean\nrfl\n```"
+    proc = cli("prove", "T.lean", *endpoint(openai_server), env=KEY)
+    assert proc.returncode == 0, proc.stderr
+    final = fake_lean.checked_sources()[-1]
+    assert "example : type_of% @_leanloop_ref_5 := @N.a" in final
+    assert "#print axioms N.a" in final
+    assert "#print axioms _leanloop_example_10" in final
+    assert "#print axioms N.done" not in final
+    assert path.read_text("utf-8").count("sorry") == 0
+
+
+def test_whole_file_check_rejects_what_the_gate_rejects(
+    fake_lean: FakeLean, openai_server: ScriptedOpenAIServer, cli: RunCli, tmp_path: Path
+) -> None:
+    """A proof that passes on its own but whose theorem fails the identity check in the whole
+    file (here: the double reports an error there only when both proofs are present) is left
+    out."""
+    fake_lean.scenario(
+        [
+            {
+                "when_regex": r"type_of% @_leanloop_ref_1 [\s\S]*good_b",
+                "error": "type mismatch",
+                "at": "type_of% @_leanloop_ref_1 ",
+            }
+        ]
+    )
+    text = "theorem a : True := by\n  sorry\n\ntheorem b : True := by\n  sorry\n"
+    path = tmp_path / "T.lean"
+    path.write_text(text, encoding="utf-8")
+
+    def answer(request: dict[str, Any]) -> str:
+        first = request["messages"][1]["content"]
+        return "```lean\ngood_b\n```" if "theorem b :" in first else "```lean\ngood_a\n```"
+
+    openai_server.responder = answer
+    proc = cli("prove", "T.lean", *endpoint(openai_server), "--json", env=KEY)
+    assert proc.returncode == 1
+    a, b = json.loads(proc.stdout)["targets"]
+    assert (a["status"], b["status"]) == ("failed", "proved")
+    assert "statement" in a["note"]
+    assert "good_b" in path.read_text("utf-8") and "good_a" not in path.read_text("utf-8")

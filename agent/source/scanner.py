@@ -48,8 +48,7 @@ _LETTER_LIKE = (
     "\u1f00-\u1ffe\u2100-\u214f\U0001d49c-\U0001d59f"
 )
 _ID_PART = re.compile(
-    f"[A-Za-z_{_LETTER_LIKE}][A-Za-z0-9_'!?{_LETTER_LIKE}\u2080-\u2089\u2090-\u209c"
-    "\u1d62-\u1d6a]*"
+    f"[A-Za-z_{_LETTER_LIKE}][A-Za-z0-9_'!?{_LETTER_LIKE}\u2080-\u2089\u2090-\u209c\u1d62-\u1d6a]*"
 )
 _SPACE = re.compile(r"\s+")
 # Lean's numeric literals; a letter right after the digits starts a new token, as in Lean.

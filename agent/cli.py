@@ -85,7 +85,7 @@ def _summary(report: RunReport) -> str:
             (
                 t.name,
                 str(t.line),
-                t.status.value,
+                t.status.value + ("*" if t.native_decide else ""),
                 str(t.rounds),
                 str(t.model_calls),
                 str(t.prompt_tokens + t.completion_tokens),
@@ -105,6 +105,10 @@ def _summary(report: RunReport) -> str:
         lines.append("Dry run: nothing was written.")
     elif proved:
         lines.append("Nothing was written.")
+    if any(t.native_decide for t in report.targets):
+        lines.append(
+            "* accepted only because --allow-native-decide trusts compiled code (native_decide)."
+        )
     for t in report.targets:
         if t.status is not Status.PROVED and t.note:
             lines.append(f"  {t.name}: {t.note}")

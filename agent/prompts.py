@@ -140,7 +140,12 @@ def render_errors(errors: list[ProofError], budget: int) -> str:
         )
         block = f"{where}:\n{e.text}\n"
         if used + len(block) > budget:
-            out.append(f"({len(errors) - len(out)} more error(s) not shown)\n")
+            if not out:
+                # Even the first error is too long: keep its start rather than nothing.
+                out.append(block[: max(budget - 20, 0)].rstrip() + "\n[…]\n")
+            shown = len(out)
+            if shown < len(errors):
+                out.append(f"({len(errors) - shown} more error(s) not shown)\n")
             break
         out.append(block)
         used += len(block)

@@ -81,4 +81,8 @@ def _stderr(msg: str) -> None:
 
 
 def make_policy(settings: Settings) -> Policy:
-    return Policy.build(allow_native_decide=settings.allow_native_decide)
+    return Policy.build(
+        allow=settings.allow,
+        forbid=settings.forbid,
+        allow_native_decide=settings.allow_native_decide,
+    )

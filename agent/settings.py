@@ -49,6 +49,9 @@ class Settings(BaseModel):
     memory_mb: int = Field(default=8192, ge=256)
     sandbox: Literal["required", "auto", "off"] = "auto"
     allow_native_decide: bool = False
+    # Gate policy: tokens to allow (remove from the default forbidden list) or to forbid too.
+    allow: list[str] = Field(default_factory=list)
+    forbid: list[str] = Field(default_factory=list)
 
     context_chars: int = Field(default=6000, ge=200)
     feedback_chars: int = Field(default=4000, ge=200)
@@ -98,7 +101,9 @@ def _env_layer(env: Mapping[str, str]) -> dict[str, Any]:
         raw = env.get(f"LEANLOOP_{name.upper()}")
         if raw is None or raw == "":
             continue
-        if name == "prices":
+        if name in ("allow", "forbid"):
+            out[name] = [t for t in raw.replace(",", " ").split() if t]
+        elif name == "prices":
             try:
                 out[name] = json.loads(raw)
             except json.JSONDecodeError as e:

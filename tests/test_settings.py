@@ -148,3 +148,14 @@ def test_cli_layers_take_effect(
     # the project has a lakefile, so Lean ran through `lake env lean` in the project root
     assert all(inv["argv"][:3] == ["lake", "env", "lean"] for inv in fake_lean.invocations())
     assert {inv["cwd"] for inv in fake_lean.invocations()} == {str(project)}
+
+
+def test_policy_lists_come_from_settings(tmp_path: Path) -> None:
+    from agent.session import make_policy
+    from agent.settings import load_settings
+
+    (tmp_path / "leanloop.toml").write_text('allow = ["decide"]\nforbid = ["omega"]\n')
+    settings = load_settings({}, [tmp_path], env={"LEANLOOP_FORBID": "omega, aesop"})
+    policy = make_policy(settings)
+    assert "omega" in policy.forbidden and "aesop" in policy.forbidden
+    assert settings.allow == ["decide"]

@@ -1,0 +1,78 @@
+"""Gate layers 3–5 against a real Lean (skipped unless `lake` is on PATH).
+
+Core Lean only, run as `lean --json` in a directory with no lakefile. These also confirm what
+the double can't: that the `type_of%` identity check and the reference copy elaborate in real
+Lean, universe-polymorphic statements included."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.gate import Reason, Verdict, judge
+from agent.lean.checker import CliChecker
+from agent.lean.project import lean_command
+from agent.lean.runner import LocalExecutor
+from agent.policy import Policy
+from agent.source import LeanDocument
+from agent.source.targets import find_targets
+
+pytestmark = pytest.mark.lean
+
+
+async def _judge(tmp_path: Path, source: str, proof: str, policy: Policy | None = None) -> Verdict:
+    path = tmp_path / "T.lean"
+    path.write_text(source, encoding="utf-8")
+    checker = CliChecker(lean_command(path, None), LocalExecutor(1), timeout=300)
+    doc = LeanDocument(source)
+    [target] = find_targets(doc)
+    return await judge(doc, target, proof, checker, policy or Policy.build())
+
+
+async def test_honest_proof_is_accepted(tmp_path: Path) -> None:
+    verdict = await _judge(tmp_path, "theorem t (n : Nat) : n + 0 = n := by\n  sorry\n", "simp")
+    assert verdict.accepted, verdict.message
+    assert verdict.axioms is not None and "sorryAx" not in verdict.axioms
+
+
+async def test_universe_polymorphic_statement_passes_the_identity_check(tmp_path: Path) -> None:
+    source = "namespace A\ntheorem t.{u} (α : Sort u) (a : α) : a = a := by\n  sorry\nend A\n"
+    verdict = await _judge(tmp_path, source, "rfl")
+    assert verdict.accepted, verdict.message
+
+
+async def test_example_target_is_accepted(tmp_path: Path) -> None:
+    verdict = await _judge(tmp_path, "example : 2 + 2 = 4 := sorry\n", "by decide")
+    assert verdict.accepted, verdict.message
+
+
+async def test_wrong_proof_is_a_lean_error_in_the_proof(tmp_path: Path) -> None:
+    source = "theorem t (a b : Nat) : a + b = b + a := by\n  sorry\n"
+    verdict = await _judge(tmp_path, source, "exact rfl")
+    assert verdict.reason is Reason.LEAN_ERROR
+    assert verdict.errors and verdict.errors[0].in_proof
+
+
+async def test_proof_through_a_sorried_lemma_is_rejected_by_its_axioms(tmp_path: Path) -> None:
+    source = "theorem helper : 1 = 2 := sorry\n\ntheorem t : 1 = 2 := by\n  sorry\n"
+    verdict = await _judge(tmp_path, source, "exact helper")
+    assert verdict.reason is Reason.SORRY
+    assert verdict.axioms is not None and "sorryAx" in verdict.axioms
+
+
+async def test_custom_axiom_is_rejected(tmp_path: Path) -> None:
+    source = "axiom myAx : False\n\ntheorem t : 1 = 2 := by\n  sorry\n"
+    verdict = await _judge(tmp_path, source, "exact myAx.elim")
+    assert verdict.reason is Reason.AXIOMS
+    assert verdict.axioms is not None and "myAx" in verdict.axioms
+
+
+async def test_native_decide_only_when_allowed(tmp_path: Path) -> None:
+    source = "theorem t : 10 * 10 = 100 := by\n  sorry\n"
+    refused = await _judge(tmp_path, source, "native_decide")
+    assert refused.reason is Reason.FORBIDDEN
+    allowed = await _judge(
+        tmp_path, source, "native_decide", Policy.build(allow_native_decide=True)
+    )
+    assert allowed.accepted and allowed.native, allowed.message

@@ -31,6 +31,13 @@ def baseline_problem(result: LeanResult) -> LeanloopError | None:
             f"The imported module {module} is not built; run `lake build` in the project first."
         )
     if result.status == "crashed":
+        if "read-only file system" in result.excerpt.lower():
+            # The cage keeps the project read-only; a fresh Lake project wants to write .lake/.
+            return LeanloopError(
+                "Lake tried to write to the project inside the read-only sandbox; run "
+                "`lake build` once in the project first (or pass --sandbox off). "
+                f"Output: {result.excerpt}"
+            )
         return LeanloopError(f"Lean crashed on the original file: {result.excerpt}")
     if result.status == "junk":
         return LeanloopError(

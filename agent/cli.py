@@ -239,6 +239,7 @@ def check(
 
         SourceFile.read(path)
         checker = make_checker(settings, path)
+        typer.echo(f"Running Lean on {path}…", err=True)
         try:
             result = await inspect_file(path, checker)
         finally:
@@ -299,6 +300,7 @@ def audit(
 
         SourceFile.read(path)
         checker = make_checker(settings, path)
+        typer.echo(f"Running Lean on {path}…", err=True)
         try:
             result = await audit_file(path, checker, make_policy(settings))
         finally:

@@ -183,3 +183,16 @@ async def test_checker_without_lean_is_start_failed(tmp_path: Path) -> None:
     result = await CliChecker(command, LocalExecutor(1), timeout=5).check("")
     assert result.status == "start_failed"
     assert os.fspath(tmp_path / "no-lean") in result.excerpt
+
+
+def test_options_go_before_the_file_even_with_a_placeholder() -> None:
+    from agent.lean.project import LeanCommand
+
+    plain = LeanCommand(argv=["lean", "--json"], cwd=Path("/"), project_root=None)
+    assert plain.for_file(Path("/x/T.lean"), ["-DmaxHeartbeats=5"]) == [
+        "lean", "--json", "-DmaxHeartbeats=5", "/x/T.lean"
+    ]  # fmt: skip
+    wrapped = LeanCommand(argv=["run-lean", "{file}", "--json"], cwd=Path("/"), project_root=None)
+    assert wrapped.for_file(Path("/x/T.lean"), ["-Dx=1"]) == [
+        "run-lean", "-Dx=1", "/x/T.lean", "--json"
+    ]  # fmt: skip

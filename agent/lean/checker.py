@@ -123,8 +123,7 @@ class CliChecker:
             path = scratch / uuid.uuid4().hex[:8] / file_name
             path.parent.mkdir()
             path.write_text(text, encoding="utf-8", newline="")
-            argv = self.command.for_file(path)
-            argv = [*argv[:-1], *self._extra, argv[-1]] if self._extra else argv
+            argv = self.command.for_file(path, self._extra)
             proc = await self._executor.run(argv, cwd=self.command.cwd, timeout=self._timeout)
             return interpret(proc)
         finally:

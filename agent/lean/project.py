@@ -29,10 +29,19 @@ class LeanCommand(BaseModel):
     cwd: Path
     project_root: Path | None
 
-    def for_file(self, file: Path) -> list[str]:
-        if any("{file}" in a for a in self.argv):
-            return [a.replace("{file}", str(file)) for a in self.argv]
-        return [*self.argv, str(file)]
+    def for_file(self, file: Path, options: list[str] | None = None) -> list[str]:
+        """The command line for ``file``; ``options`` (such as `-DmaxHeartbeats=N`) go just
+        before the file."""
+        options = options or []
+        for i, a in enumerate(self.argv):
+            if "{file}" in a:
+                return [
+                    *self.argv[:i],
+                    *options,
+                    a.replace("{file}", str(file)),
+                    *self.argv[i + 1 :],
+                ]
+        return [*self.argv, *options, str(file)]
 
 
 def lean_command(file: Path, override: str | None) -> LeanCommand:

@@ -76,7 +76,7 @@ def _name(d: Declaration, line: int) -> str:
 
 
 def _check_name(d: Declaration, line: int) -> str:
-    return d.full_name or f"_leanloop_example_{line}"
+    return d.full_name or f"leanloop_example_{line}"
 
 
 class _Layout(BaseModel):
@@ -99,7 +99,7 @@ def _assemble(doc: LeanDocument, proofs: list[tuple[int, Declaration]]) -> _Layo
         assert d.assign is not None
         line = doc.position(d.keyword)[0]
         after = d.name_end if d.name_end is not None else d.keyword + len(d.kind)
-        ref = f"_leanloop_ref_{line}"
+        ref = f"leanloop_ref_{line}"
         parts.append(doc.text[pos : d.start])
         parts.append(f"theorem {ref} {doc.text[after : d.assign].strip()} := sorry\n\n")
         first = lines()

@@ -84,7 +84,7 @@ def _header(doc: LeanDocument, target: Target) -> str:
 
 def checked_copy(doc: LeanDocument, target: Target, spliced: Spliced, proof: str) -> CheckedCopy:
     d = target.decl
-    ref = f"_leanloop_ref_{target.line}"
+    ref = f"leanloop_ref_{target.line}"
     # The reference is elaborated where the target is, so it sees the same context.
     ref_text = f"theorem {ref} {_header(doc, target)} := sorry\n\n"
     body = spliced.text[d.start : spliced.decl_end]

@@ -173,9 +173,9 @@ def test_whole_file_check_runs_the_gate_for_each_changed_theorem(
     proc = cli("prove", "T.lean", *endpoint(openai_server), env=KEY)
     assert proc.returncode == 0, proc.stderr
     final = fake_lean.checked_sources()[-1]
-    assert "example : type_of% @_leanloop_ref_5 := @N.a" in final
+    assert "example : type_of% @leanloop_ref_5 := @N.a" in final
     assert "#print axioms N.a" in final
-    assert "#print axioms _leanloop_example_10" in final
+    assert "#print axioms leanloop_example_10" in final
     assert "#print axioms N.done" not in final
     assert path.read_text("utf-8").count("sorry") == 0
 
@@ -189,9 +189,9 @@ def test_whole_file_check_rejects_what_the_gate_rejects(
     fake_lean.scenario(
         [
             {
-                "when_regex": r"type_of% @_leanloop_ref_1 [\s\S]*good_b",
+                "when_regex": r"type_of% @leanloop_ref_1 [\s\S]*good_b",
                 "error": "type mismatch",
-                "at": "type_of% @_leanloop_ref_1 ",
+                "at": "type_of% @leanloop_ref_1 ",
             }
         ]
     )

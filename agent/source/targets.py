@@ -34,7 +34,7 @@ class Target:
     @property
     def check_name(self) -> str:
         """The name `#print axioms` uses; examples get one in the checked copy."""
-        return self.decl.full_name or f"_leanloop_example_{self.line}"
+        return self.decl.full_name or f"leanloop_example_{self.line}"
 
 
 def find_targets(doc: LeanDocument, names: list[str] | None = None) -> list[Target]:

@@ -96,12 +96,12 @@ def _assemble(doc: LeanDocument, proofs: list[tuple[int, Declaration]]) -> _Layo
         return sum(p.count("\n") for p in parts) + 1
 
     for i, d in proofs:
-        assert d.assign is not None
+        assert d.header_end is not None
         line = doc.position(d.keyword)[0]
         after = d.name_end if d.name_end is not None else d.keyword + len(d.kind)
         ref = f"leanloop_ref_{line}"
         parts.append(doc.text[pos : d.start])
-        parts.append(f"theorem {ref} {doc.text[after : d.assign].strip()} := sorry\n\n")
+        parts.append(f"theorem {ref} {doc.text[after : d.header_end].strip()} := sorry\n\n")
         first = lines()
         decl = doc.text[d.start : d.end]
         if d.full_name is None:
@@ -194,7 +194,7 @@ async def audit_document(
     proofs = [
         (i, d)
         for i, d in enumerate(doc.declarations)
-        if d.is_proof and d.assign and (only is None or i in only)
+        if d.is_proof and d.header_end is not None and (only is None or i in only)
     ]
     layout = _assemble(doc, proofs)
     result = await checker.check(layout.text, file_name=file_name(path))

@@ -77,9 +77,9 @@ class CheckedCopy(BaseModel):
 def _header(doc: LeanDocument, target: Target) -> str:
     """The statement as written: binders and type, between the name and `:=`."""
     d = target.decl
-    assert d.assign is not None
+    assert d.header_end is not None
     after = d.name_end if d.name_end is not None else d.keyword + len(d.kind)
-    return doc.text[after : d.assign].strip()
+    return doc.text[after : d.header_end].strip()
 
 
 def checked_copy(doc: LeanDocument, target: Target, spliced: Spliced, proof: str) -> CheckedCopy:
@@ -118,7 +118,7 @@ def checked_copy(doc: LeanDocument, target: Target, spliced: Spliced, proof: str
 
 
 def _signature(doc: LeanDocument, decl: Declaration) -> tuple[str, str | None, list[str]]:
-    end = decl.assign if decl.assign is not None else decl.end
+    end = decl.header_end if decl.header_end is not None else decl.end
     return decl.kind, decl.full_name, [t.text for t in code_tokens(doc.text[decl.start : end])]
 
 

@@ -64,7 +64,7 @@ class Prompts:
     def first_request(self, doc: LeanDocument, target: Target, file: str, budget: int) -> str:
         decl = doc.text[target.decl.start : target.decl.end]
         hole = (
-            "its whole proof after `:=` (it has several `sorry`s)"
+            "its whole proof, everything after the statement (it has several `sorry`s)"
             if target.whole_body
             else "the `sorry`"
         )

@@ -27,7 +27,7 @@ class FinalCheck:
 def _headers(doc: LeanDocument) -> list[tuple[str, str | None, list[str]]]:
     out = []
     for d in doc.declarations:
-        end = d.assign if d.assign is not None else d.end
+        end = d.header_end if d.header_end is not None else d.end
         out.append((d.kind, d.full_name, [t.text for t in code_tokens(doc.text[d.start : end])]))
     return out
 

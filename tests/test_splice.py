@@ -132,3 +132,56 @@ def test_error_outside_the_proof_keeps_its_file_position(
     assert verdict.reason is Reason.LEAN_ERROR
     [err] = verdict.errors
     assert (err.in_proof, err.line, err.column) == (False, 1, text.index("oops_α"))
+
+
+ARMS = (
+    "theorem z : ∀ n : Nat, n + 0 = n\n"
+    "  | 0 => sorry\n"
+    "  | k + 1 => rfl\n"
+)
+
+
+def test_pattern_matching_theorem_is_a_target() -> None:
+    doc = LeanDocument(ARMS)
+    [target] = find_targets(doc)
+    assert target.decl.arms is not None and target.decl.assign is None
+    assert (target.mode, target.whole_body, target.line) == ("term", False, 2)
+    assert splice(doc, target, "rfl").text == ARMS.replace("=> sorry", "=> rfl")
+
+
+def test_pattern_matching_whole_body_takes_arms_or_a_proof() -> None:
+    text = ARMS.replace("=> rfl", "=> sorry")
+    doc = LeanDocument(text)
+    [target] = find_targets(doc)
+    assert target.whole_body
+    arms = splice(doc, target, "| 0 => rfl\n| k + 1 => by simp").text
+    assert arms == "theorem z : ∀ n : Nat, n + 0 = n\n  | 0 => rfl\n  | k + 1 => by simp\n"
+    assert splice(doc, target, "by simp").text.startswith(
+        "theorem z : ∀ n : Nat, n + 0 = n\n  := by simp"
+    )
+    # And the other way round: arms for a declaration written with `:=`.
+    doc2 = LeanDocument("theorem y : ∀ n : Nat, n + 0 = n := by\n  sorry\n")
+    [t2] = find_targets(doc2)
+    # The arms replace `:= …`; the second arm lines up under the first.
+    assert splice(doc2, t2, "| 0 => rfl\n| k + 1 => rfl", whole_body=True).text == (
+        "theorem y : ∀ n : Nat, n + 0 = n | 0 => rfl\n" + " " * 33 + "| k + 1 => rfl\n"
+    )
+
+
+async def test_gate_checks_a_pattern_matching_target(fake_lean: FakeLean, tmp_path: Path) -> None:
+    from agent.gate import judge
+    from agent.lean.checker import CliChecker
+    from agent.lean.project import lean_command
+    from agent.lean.runner import LocalExecutor
+    from agent.policy import Policy
+
+    path = tmp_path / "T.lean"
+    path.write_text(ARMS, encoding="utf-8")
+    doc = LeanDocument(ARMS)
+    [target] = find_targets(doc)
+    checker = CliChecker(lean_command(path, None), LocalExecutor(1), timeout=30)
+    verdict = await judge(doc, target, "rfl", checker, Policy.build())
+    assert verdict.accepted, verdict.message
+    sent = fake_lean.checked_sources()[-1]
+    assert "theorem leanloop_ref_2 : ∀ n : Nat, n + 0 = n := sorry" in sent
+    assert "example : type_of% @leanloop_ref_2 := @z" in sent

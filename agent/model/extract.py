@@ -71,23 +71,24 @@ def extract(answer: str, doc: LeanDocument, target: Target) -> Extracted:
 
 def _from_restatement(code: str, sub: LeanDocument, doc: LeanDocument, target: Target) -> Extracted:
     orig = target.decl
-    assert orig.assign is not None
+    assert orig.header_end is not None
     want_name = orig.name
     candidates = [
         d
         for d in sub.declarations
-        if d.assign is not None and (orig.name is None or d.name in (want_name, orig.full_name))
+        if d.header_end is not None
+        and (orig.name is None or d.name in (want_name, orig.full_name))
     ]
     if not candidates:
         raise ExtractionError(
             f"Your code states a different theorem; prove `{target.name}` as stated."
         )
     d = candidates[-1]
-    assert d.assign is not None and d.body_start is not None
+    assert d.header_end is not None and d.body_start is not None
     after_name = orig.name_end if orig.name_end is not None else orig.keyword + len(orig.kind)
     sub_after = d.name_end if d.name_end is not None else d.keyword + len(d.kind)
-    if _statement_tokens(doc.text, after_name, orig.assign) != _statement_tokens(
-        code, sub_after, d.assign
+    if _statement_tokens(doc.text, after_name, orig.header_end) != _statement_tokens(
+        code, sub_after, d.header_end
     ):
         raise ExtractionError(
             "The theorem statement in your answer differs from the original; do not change "

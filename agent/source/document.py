@@ -102,10 +102,18 @@ class Declaration:
     end: int  # end of the command's last code token
     sorries: tuple[int, ...]
     first_sorry_tactic: bool = False  # whether the first sorry stands where a tactic goes
+    arms: int | None = None  # offset of the first `|` of a definition by pattern matching
+
+    @property
+    def header_end(self) -> int | None:
+        """Where the statement ends: at `:=`, or at the first `|` of pattern-matching arms."""
+        return self.assign if self.assign is not None else self.arms
 
     @property
     def body_start(self) -> int | None:
-        return None if self.assign is None else self.assign + 2
+        if self.assign is not None:
+            return self.assign + 2
+        return self.arms
 
     @property
     def is_proof(self) -> bool:
@@ -341,6 +349,7 @@ def _declaration(
             prefix = ".".join(n for k, n in scopes if k == "namespace" and n)
             full_name = f"{prefix}.{name}" if prefix else name
     assign: int | None = None
+    arms: int | None = None
     depth = 0
     for t in rest:
         if t.text in _OPEN:
@@ -350,19 +359,23 @@ def _declaration(
         elif t.text == ":=" and depth == 0:
             assign = t.start
             break
-        elif depth == 0 and t.text in ("|", "where"):
+        elif depth == 0 and t.text == "|":
+            arms = t.start
             break
+        elif depth == 0 and t.text == "where":
+            break
+    header_end = assign if assign is not None else arms
     sorries = tuple(
         t.start
         for t in rest
-        if assign is not None
-        and t.start > assign
+        if header_end is not None
+        and t.start > header_end
         and t.kind is TokenKind.IDENT
         and t.text == "sorry"
     )
     first_tactic = False
     if sorries:
-        first_tactic = _is_tactic_position(text, rest, sorries[0], assign)
+        first_tactic = _is_tactic_position(text, rest, sorries[0], header_end)
     return Declaration(
         kind=kw.text,
         name=name,
@@ -375,6 +388,7 @@ def _declaration(
         end=cmd.end,
         sorries=sorries,
         first_sorry_tactic=first_tactic,
+        arms=arms,
     )
 
 

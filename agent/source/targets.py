@@ -70,11 +70,8 @@ def _target(doc: LeanDocument, d: Declaration) -> Target:
             line,
             col,
         )
-    assert d.body_start is not None
-    start = d.body_start
-    while start < d.end and doc.text[start] in " \t":
-        start += 1
-    return Target(d, start, d.end, "term", True, line, col)
+    start, end, _ = _whole_body(doc, d, "")
+    return Target(d, start, end, "term", True, line, col)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,19 +117,33 @@ def layout(proof: str, doc: LeanDocument, target: Target) -> str:
 
 
 def _edit(doc: LeanDocument, target: Target, proof: str, whole_body: bool) -> tuple[int, int, str]:
-    start, end = target.hole_start, target.hole_end
-    hole = target
-    if whole_body and not target.whole_body:
-        assert target.decl.body_start is not None
-        start = target.decl.body_start
-        while start < target.decl.end and doc.text[start] in " \t":
-            start += 1
-        end = target.decl.end
+    """The replacement for ``target``: (start, end, text) in ``doc``."""
+    if not (whole_body or target.whole_body):
+        start, end = target.hole_start, target.hole_end
+        laid = layout(proof, doc, target)
+    else:
+        start, end, proof = _whole_body(doc, target.decl, proof)
         hole = Target(target.decl, start, end, "term", True, target.line, target.column)
-    laid = layout(proof, doc, hole)
+        laid = layout(proof, doc, hole)
     if start > 0 and doc.text[start - 1] == "=":
         laid = " " + laid
     return start, end, laid
+
+
+def _whole_body(doc: LeanDocument, d: Declaration, proof: str) -> tuple[int, int, str]:
+    """Where a complete proof goes. It may come as `:= …`, as pattern-matching arms `| … => …`,
+    or bare; the declaration may have `:=` or arms. Both spellings are accepted for both."""
+    text = proof.strip()
+    arms = text.startswith("|")
+    if text.startswith(":="):
+        text = text[2:].lstrip(" \t").lstrip("\r\n")
+    if d.assign is not None and not arms:
+        start = d.assign + 2
+        while start < d.end and doc.text[start] in " \t":
+            start += 1
+        return start, d.end, text
+    assert d.header_end is not None
+    return d.header_end, d.end, text if arms else ":= " + text
 
 
 def splice(doc: LeanDocument, target: Target, proof: str, *, whole_body: bool = False) -> Spliced:

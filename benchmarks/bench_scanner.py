@@ -27,8 +27,10 @@ def main() -> int:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     peak_mb = peak / 1e6
-    print(f"{len(text) / 1e6:.2f} MB, {len(doc.tokens)} tokens, {len(doc.declarations)} "
-          f"declarations, {len(targets)} targets: {seconds:.2f} s, peak {peak_mb:.0f} MB")
+    print(
+        f"{len(text) / 1e6:.2f} MB, {len(doc.tokens)} tokens, {len(doc.declarations)} "
+        f"declarations, {len(targets)} targets: {seconds:.2f} s, peak {peak_mb:.0f} MB"
+    )
     ok = seconds < TARGET_SECONDS and peak_mb < TARGET_PEAK_MB
     print("target met" if ok else f"target missed ({TARGET_SECONDS} s, {TARGET_PEAK_MB} MB)")
     return 0 if ok else 1

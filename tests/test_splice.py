@@ -134,11 +134,7 @@ def test_error_outside_the_proof_keeps_its_file_position(
     assert (err.in_proof, err.line, err.column) == (False, 1, text.index("oops_α"))
 
 
-ARMS = (
-    "theorem z : ∀ n : Nat, n + 0 = n\n"
-    "  | 0 => sorry\n"
-    "  | k + 1 => rfl\n"
-)
+ARMS = "theorem z : ∀ n : Nat, n + 0 = n\n  | 0 => sorry\n  | k + 1 => rfl\n"
 
 
 def test_pattern_matching_theorem_is_a_target() -> None:

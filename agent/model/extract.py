@@ -76,8 +76,7 @@ def _from_restatement(code: str, sub: LeanDocument, doc: LeanDocument, target: T
     candidates = [
         d
         for d in sub.declarations
-        if d.header_end is not None
-        and (orig.name is None or d.name in (want_name, orig.full_name))
+        if d.header_end is not None and (orig.name is None or d.name in (want_name, orig.full_name))
     ]
     if not candidates:
         raise ExtractionError(

@@ -29,7 +29,6 @@ def _term(statement: str) -> str:
     return f"theorem t {statement} := sorry\n"
 
 
-
 PAIR = "(p q : Prop) (hp : p) (hq : q) : p ∧ q"
 
 HONEST: list[Honest] = [

@@ -177,15 +177,7 @@ class Prover:
                     extracted = extract(completion.text, doc, target)
                 except ExtractionError as e:
                     tally.last_problem = str(e)
-                    self._progress(
-                        Event(
-                            target=target.name,
-                            kind="round",
-                            attempt=index + 1,
-                            round=rnd,
-                            message=str(e),
-                        )
-                    )
+                    self._round(target, index, rnd, str(e))
                     messages.append(
                         ChatMessage(
                             role="user", content=self.prompts.extraction_feedback(str(e), target)
@@ -205,15 +197,7 @@ class Prover:
                 if verdict.accepted:
                     return Accepted(target, extracted, verdict)
                 tally.last = verdict
-                self._progress(
-                    Event(
-                        target=target.name,
-                        kind="round",
-                        attempt=index + 1,
-                        round=rnd,
-                        message=verdict.message,
-                    )
-                )
+                self._round(target, index, rnd, verdict.message)
                 messages.append(
                     ChatMessage(
                         role="user",
@@ -223,6 +207,11 @@ class Prover:
                     )
                 )
         return None
+
+    def _round(self, target: Target, index: int, rnd: int, message: str) -> None:
+        self._progress(
+            Event(target=target.name, kind="round", attempt=index + 1, round=rnd, message=message)
+        )
 
     @staticmethod
     def _raise_if_fatal(verdict: Verdict) -> None:

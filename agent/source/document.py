@@ -11,77 +11,21 @@ from agent.source.scanner import Token, TokenKind, tokenize
 # Tokens that may begin a top-level command. A token only starts a command when it is the first
 # token on its line and no deeper than the command before it: Lean itself needs no such layout,
 # but every proof body is indented past its declaration, so this separates bodies from commands.
-COMMAND_KEYWORDS = frozenset(
-    [
-        "theorem",
-        "lemma",
-        "def",
-        "example",
-        "instance",
-        "abbrev",
-        "structure",
-        "inductive",
-        "class",
-        "axiom",
-        "opaque",
-        "namespace",
-        "section",
-        "end",
-        "open",
-        "export",
-        "variable",
-        "universe",
-        "import",
-        "set_option",
-        "attribute",
-        "mutual",
-        "macro",
-        "macro_rules",
-        "syntax",
-        "elab",
-        "elab_rules",
-        "notation",
-        "infix",
-        "infixl",
-        "infixr",
-        "prefix",
-        "postfix",
-        "initialize",
-        "builtin_initialize",
-        "deriving",
-        "declare_syntax_cat",
-        "register_option",
-        "run_cmd",
-        "private",
-        "protected",
-        "noncomputable",
-        "unsafe",
-        "partial",
-        "nonrec",
-        "public",
-        "meta",
-        "local",
-        "scoped",
-        "@[",
-    ]
-)
 MODIFIERS = frozenset(
     ["private", "protected", "noncomputable", "unsafe", "partial", "nonrec", "public", "meta"]
 )
 DECL_KINDS = frozenset(
-    [
-        "theorem",
-        "lemma",
-        "def",
-        "example",
-        "instance",
-        "abbrev",
-        "structure",
-        "inductive",
-        "class",
-        "axiom",
-        "opaque",
-    ]
+    "theorem lemma def example instance abbrev structure inductive class axiom opaque".split()
+)
+COMMAND_KEYWORDS = (
+    DECL_KINDS
+    | MODIFIERS
+    | frozenset(
+        """namespace section end open export variable universe import set_option attribute
+        mutual macro macro_rules syntax elab elab_rules notation infix infixl infixr prefix
+        postfix initialize builtin_initialize deriving declare_syntax_cat register_option
+        run_cmd local scoped @[""".split()
+    )
 )
 PROOF_KINDS = frozenset({"theorem", "lemma", "example"})
 _OPEN = frozenset(["(", "[", "{", "⟨", "⦃", "@["])

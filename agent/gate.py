@@ -10,7 +10,7 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 from agent.lean.checker import Checker, LeanResult
-from agent.lean.messages import LeanMessage, Severity, goals_of, parse_axioms
+from agent.lean.messages import LeanMessage, Severity, goals_of, parse_axioms, try_this
 from agent.policy import Policy
 from agent.screen import screen
 from agent.source import Declaration, LeanDocument, UnterminatedError, code_tokens
@@ -52,6 +52,8 @@ class Verdict(BaseModel):
     native: bool = False  # accepted only because native_decide was allowed
     missing_module: str | None = None
     lean_seconds: float = 0.0
+    # `Try this:` suggestions Lean printed inside the proof (from `exact?` and friends).
+    suggestions: list[str] = []
 
     @classmethod
     def reject(cls, reason: Reason, message: str, **kw: object) -> Verdict:
@@ -232,12 +234,20 @@ def evaluate(result: LeanResult, copy: CheckedCopy, target: Target, policy: Poli
             lean_seconds=secs,
         )
     native = any(is_native(a) for a in report.nonstandard)
+    suggestions = [
+        text
+        for m in result.messages
+        if m.severity is Severity.INFORMATION
+        and (text := try_this(m.data)) is not None
+        and _place(copy, copy_doc, m).in_proof
+    ]
     return Verdict(
         accepted=True,
         message="Lean accepted the proof.",
         axioms=report.axioms,
         native=native,
         lean_seconds=secs,
+        suggestions=suggestions,
     )
 
 

@@ -17,8 +17,10 @@ from agent.policy import Policy
 from agent.prompts import Prompts
 from agent.report import Status, TargetReport, cost
 from agent.settings import Settings
-from agent.source import LeanDocument
+from agent.source import LeanDocument, code_tokens
 from agent.source.targets import Target
+
+SEARCH_TACTICS = frozenset({"exact?", "apply?", "simp?", "simp_all?", "aesop?", "rw?"})
 
 
 class Event(BaseModel):
@@ -195,7 +197,9 @@ class Prover:
                 )
                 self._raise_if_fatal(verdict)
                 if verdict.accepted:
-                    return Accepted(target, extracted, verdict)
+                    return await self._settle(
+                        doc, target, file, Accepted(target, extracted, verdict)
+                    )
                 tally.last = verdict
                 self._round(target, index, rnd, verdict.message)
                 messages.append(
@@ -207,6 +211,30 @@ class Prover:
                     )
                 )
         return None
+
+    async def _settle(
+        self, doc: LeanDocument, target: Target, file: str, accepted: Accepted
+    ) -> Accepted:
+        """Swap a search tactic (`exact?`) for the proof Lean found, if that is proved too:
+        the file should not re-run a search on every build."""
+        proof = accepted.extracted.proof
+        searches = [t for t in code_tokens(proof) if t.text in SEARCH_TACTICS]
+        if len(searches) != 1 or len(accepted.verdict.suggestions) != 1:
+            return accepted
+        tok = searches[0]
+        settled = proof[: tok.start] + accepted.verdict.suggestions[0] + proof[tok.end :]
+        verdict = await judge(
+            doc,
+            target,
+            settled,
+            self.checker,
+            self.policy,
+            whole_body=accepted.extracted.whole_body,
+            file_name=file_name(file),
+        )
+        if not verdict.accepted:
+            return accepted
+        return Accepted(target, Extracted(settled, accepted.extracted.whole_body), verdict)
 
     def _round(self, target: Target, index: int, rnd: int, message: str) -> None:
         self._progress(

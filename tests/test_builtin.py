@@ -113,3 +113,30 @@ def test_builtin_gives_up_after_the_portfolio(
     assert target["rounds"] == len(CORE_TACTICS)
     assert target["attempts"] == 1  # deterministic: one attempt however many samples
     assert path.read_text("utf-8") == "theorem t : 1 = 2 := by\n  sorry\n"
+
+
+def test_exact_search_is_replaced_by_the_proof_lean_found(
+    fake_lean: FakeLean, cli: RunCli, tmp_path: Path
+) -> None:
+    """Only `exact?` gets through; Lean says `Try this: … exact Nat.le_succ n` (the v4.33 form
+    from the recorded REPL transcripts), and that proof, checked again, is what is written."""
+    fake_lean.scenario(
+        [
+            {
+                "when_regex": r":= by\n  exact\?",
+                "error": "Try this:\n  [apply] exact Nat.le_succ n",
+                "severity": "information",
+                "at": "exact?",
+            },
+            {"when_regex": r":= by\n  (?!exact)\S", "error": "nope"},
+        ]
+    )
+    path = tmp_path / "T.lean"
+    path.write_text("theorem t (n : Nat) : n ≤ n + 1 := by\n  sorry\n", encoding="utf-8")
+    proc = cli("prove", "T.lean", "--json")
+    assert proc.returncode == 0, proc.stderr
+    [target] = json.loads(proc.stdout)["targets"]
+    assert target["proof"] == "exact Nat.le_succ n"
+    assert (
+        path.read_text("utf-8") == "theorem t (n : Nat) : n ≤ n + 1 := by\n  exact Nat.le_succ n\n"
+    )

@@ -279,3 +279,12 @@ def test_render_uses_lean_positions() -> None:
         {"fileName": "T.lean", "pos": {"line": 2, "column": 4}, "severity": "error", "data": "x"}
     )
     assert msg.render() == "T.lean:2:4: error: x"
+
+
+def test_try_this_suggestions_old_and_new() -> None:
+    from agent.lean.messages import try_this
+
+    assert try_this("Try this:\n  [apply] exact Nat.one_pos") == "exact Nat.one_pos"
+    assert try_this("Try this: exact Nat.le_succ n") == "exact Nat.le_succ n"
+    assert try_this("Try this:\n  [apply] simp only [a,\n    b]") is None  # multi-line: unused
+    assert try_this("unsolved goals\n⊢ True") is None

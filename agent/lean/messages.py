@@ -130,3 +130,17 @@ def goals_of(msg: LeanMessage) -> str | None:
     if not m:
         return None
     return msg.data[m.end() :].strip("\n") or None
+
+
+_TRY_THIS = re.compile(r"^Try this:\s*(?:\[apply\]\s*)?(?P<text>.+?)\s*$", re.DOTALL)
+
+
+def try_this(data: str) -> str | None:
+    """The suggestion of a `Try this:` message, on one line; ``None`` for anything else.
+
+    v4.33 prints `Try this:\n  [apply] exact foo` (recorded in the REPL transcripts); older
+    versions print `Try this: exact foo`. Multi-line suggestions are not used."""
+    m = _TRY_THIS.match(data.strip())
+    if m is None or "\n" in m["text"]:
+        return None
+    return m["text"]

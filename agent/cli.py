@@ -153,6 +153,9 @@ def prove(
         typer.Option("--allow-native-decide", help="Accept proofs that trust compiled code."),
     ] = None,
     sandbox: Annotated[str | None, typer.Option(help="required, auto or off.")] = None,
+    backend: Annotated[
+        str | None, typer.Option(help="cli (lean --json per check) or repl (warm REPL pool).")
+    ] = None,
 ) -> None:
     """Prove the `sorry`s of a Lean file; write back only proofs Lean accepted."""
     from agent.files import parse
@@ -174,6 +177,7 @@ def prove(
                 timeout=timeout,
                 allow_native_decide=allow_native_decide,
                 sandbox=sandbox,
+                backend=backend,
             ),
         )
         if output is not None and output.resolve() == path.resolve():
@@ -209,7 +213,7 @@ def prove(
             )
         finally:
             await choice.model.aclose()
-            checker.close()
+            await checker.aclose()
         data = result.model_dump_json(indent=2)
         if report is not None:
             _write_json(report, data)
@@ -243,7 +247,7 @@ def check(
         try:
             result = await inspect_file(path, checker)
         finally:
-            checker.close()
+            await checker.aclose()
         if json_out:
             typer.echo(result.model_dump_json(indent=2))
         else:
@@ -281,6 +285,9 @@ def audit(
         typer.Option("--allow-native-decide", help="Accept proofs that trust compiled code."),
     ] = None,
     sandbox: Annotated[str | None, typer.Option(help="required, auto or off.")] = None,
+    backend: Annotated[
+        str | None, typer.Option(help="cli (lean --json per check) or repl (warm REPL pool).")
+    ] = None,
 ) -> None:
     """Run the acceptance gate on a file as it stands; exit 1 on any finding."""
     from agent.audit import audit_file
@@ -294,6 +301,7 @@ def audit(
                 timeout=timeout,
                 allow_native_decide=allow_native_decide,
                 sandbox=sandbox,
+                backend=backend,
             ),
         )
         from agent.files import SourceFile
@@ -304,7 +312,7 @@ def audit(
         try:
             result = await audit_file(path, checker, make_policy(settings))
         finally:
-            checker.close()
+            await checker.aclose()
         typer.echo(result.model_dump_json(indent=2) if json_out else result.render())
         return 0 if result.ok else 1
 

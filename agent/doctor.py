@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 from pathlib import Path
 
@@ -95,6 +96,22 @@ async def _endpoint(settings: Settings) -> Finding:
     )
 
 
+def _backend(settings: Settings) -> Finding:
+    if settings.backend == "cli":
+        return Finding(name="backend", ok=True, detail="cli: one `lean --json` run per check")
+    argv = shlex.split(settings.repl_cmd) or [""]
+    found = shutil.which(argv[0]) is not None
+    return Finding(
+        name="backend",
+        ok=found,
+        detail=f"repl: warm REPL processes started with `{settings.repl_cmd}`"
+        + ("" if found else f" ({argv[0]} not found)"),
+        fix=None
+        if found
+        else "add leanprover-community/repl to the project and set repl_cmd to run it",
+    )
+
+
 def _sandbox(settings: Settings) -> Finding:
     from agent.lean.sandbox import sandbox_status
 
@@ -119,6 +136,7 @@ async def diagnose(settings: Settings, where: Path) -> Diagnosis:
             fix=None if root else "run leanloop inside a Lake project (lake new NAME math)",
         )
     )
+    findings.append(_backend(settings))
     findings.append(await _endpoint(settings))
     findings.append(_sandbox(settings))
     return Diagnosis(findings=findings)

@@ -9,8 +9,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.lean.checker import CliChecker
-from agent.lean.project import LeanCommand, lean_command
+from agent.lean.checker import Checker, CliChecker
+from agent.lean.project import lean_command
+from agent.lean.repl import ReplPool
 from agent.lean.sandbox import Limits, make_executor
 from agent.model import BuiltinAutomation, Model, OpenAIModel
 from agent.policy import Policy
@@ -58,16 +59,32 @@ def choose_model(settings: Settings, env: Mapping[str, str] | None = None) -> Mo
 
 def make_checker(
     settings: Settings, file: Path, warn: Callable[[str], None] | None = None
-) -> CliChecker:
+) -> Checker:
     """A checker for ``file``'s project, caged as the ``sandbox`` setting says."""
-    command: LeanCommand = lean_command(file, settings.lean_cmd)
+    scratch = Path(tempfile.mkdtemp(prefix="leanloop-"))
+    # CPU time adds up over Lean's threads, so the wall-clock timeout alone decides in practice;
+    # a warm REPL adds it up over every command it serves.
+    cpu = int(settings.timeout * (os.cpu_count() or 1)) + 30
+    if settings.backend == "repl":
+        cpu *= settings.repl_max_uses + 1
+    limits = Limits(memory_mb=settings.memory_mb, cpu_seconds=cpu)
+    if settings.backend == "repl":
+        command = lean_command(file, settings.repl_cmd)
+        executor, _ = make_executor(
+            settings.sandbox, settings.lean_workers, limits, scratch, warn or _stderr
+        )
+        return ReplPool(
+            command,
+            executor,
+            size=settings.lean_workers,
+            timeout=settings.timeout,
+            max_uses=settings.repl_max_uses,
+            scratch_root=scratch,
+        )
+    command = lean_command(file, settings.lean_cmd)
     extra = []
     if settings.max_heartbeats is not None:
         extra.append(f"-DmaxHeartbeats={settings.max_heartbeats}")
-    scratch = Path(tempfile.mkdtemp(prefix="leanloop-"))
-    # CPU time adds up over Lean's threads, so the wall-clock timeout alone decides in practice.
-    cpu = int(settings.timeout * (os.cpu_count() or 1)) + 30
-    limits = Limits(memory_mb=settings.memory_mb, cpu_seconds=cpu)
     executor, _ = make_executor(
         settings.sandbox, settings.lean_workers, limits, scratch, warn or _stderr
     )

@@ -43,6 +43,10 @@ class Settings(BaseModel):
     concurrency: int = Field(default=4, ge=1, le=256)
 
     lean_cmd: str | None = None
+    # `cli` runs `lean --json` per check; `repl` keeps warm REPL processes per import header.
+    backend: Literal["cli", "repl"] = "cli"
+    repl_cmd: str = "lake exe repl"
+    repl_max_uses: int = Field(default=64, ge=1)
     timeout: float = Field(default=300.0, gt=0)
     lean_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
     max_heartbeats: int | None = Field(default=None, ge=0)

@@ -145,3 +145,23 @@ def test_required_sandbox_fails_clearly_without_bwrap(
 def test_bwrap_on_path() -> None:
     assert shutil.which("bwrap") is not None
     assert os.path.exists("/proc/self")
+
+
+async def test_repl_pool_runs_inside_the_cage(tmp_path: Path) -> None:
+    """The warm REPL backend starts its processes through the same cage."""
+    from agent.lean.repl import ReplPool
+
+    repl = Path(__file__).parent / "doubles" / "fake_repl.py"
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    executor, status = make_executor("required", 1, Limits(memory_mb=2048), scratch, print)
+    assert status.active
+    command = LeanCommand(argv=[sys.executable, str(repl)], cwd=tmp_path, project_root=None)
+    pool = ReplPool(command, executor, size=1, timeout=30)
+    doc = LeanDocument(SOURCE)
+    [target] = find_targets(doc)
+    try:
+        verdict = await judge(doc, target, "rfl", pool, Policy.build())
+    finally:
+        await pool.aclose()
+    assert verdict.accepted, verdict.message

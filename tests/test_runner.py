@@ -166,7 +166,7 @@ async def test_checker_runs_lean_on_a_scratch_copy(fake_lean: FakeLean, tmp_path
     assert inv["argv"][:3] == ["lean", "--json", "-DmaxHeartbeats=1000"]
     assert Path(inv["file"]).name == "Mine.lean"
     assert list(scratch.iterdir()) == []  # the copy is gone
-    checker.close()
+    await checker.aclose()
     assert not scratch.exists()
 
 

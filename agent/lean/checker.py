@@ -53,6 +53,8 @@ class Checker(Protocol):
 
     async def check(self, text: str, *, file_name: str = "Check.lean") -> LeanResult: ...
 
+    async def aclose(self) -> None: ...
+
 
 def interpret(proc: ProcessResult) -> LeanResult:
     """Turn a finished process into a result; never raises on odd output."""
@@ -112,7 +114,7 @@ class CliChecker:
         self._extra = extra_args or []
         self._scratch_root = scratch_root
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         """Remove the scratch root (it belongs to this checker)."""
         if self._scratch_root is not None:
             shutil.rmtree(self._scratch_root, ignore_errors=True)

@@ -27,11 +27,14 @@ class ProcessResult(BaseModel):
 
 
 class Executor(Protocol):
-    """Runs one command to completion. The sandbox and the pool are executors too."""
+    """Starts Lean processes: to completion (``run``) or long-lived with pipes (``start``, for a
+    REPL). The sandbox is an executor too, wrapping another."""
 
     async def run(
         self, argv: Sequence[str], *, cwd: Path, timeout: float, env: dict[str, str] | None = None
     ) -> ProcessResult: ...
+
+    async def start(self, argv: Sequence[str], *, cwd: Path) -> asyncio.subprocess.Process: ...
 
 
 class LocalExecutor:
@@ -49,6 +52,24 @@ class LocalExecutor:
     ) -> ProcessResult:
         async with self._slots:
             return await run_process(argv, cwd=cwd, timeout=timeout, env=env, preexec=self._preexec)
+
+    async def start(self, argv: Sequence[str], *, cwd: Path) -> asyncio.subprocess.Process:
+        """A process with stdin/stdout pipes in its own group; the caller bounds how many."""
+        return await asyncio.create_subprocess_exec(
+            *argv,
+            cwd=cwd,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=self._preexec,
+            limit=_READ_LIMIT,
+        )
+
+
+def kill_group(pid: int) -> None:
+    """Kill a process group started by an executor; quiet if it is gone."""
+    _kill_group(pid)
 
 
 async def run_process(

@@ -6,6 +6,7 @@ a fresh `/tmp`, its own PID namespace, and rlimits on memory, CPU, file size and
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import resource
@@ -154,9 +155,14 @@ class SandboxExecutor:
     async def run(
         self, argv: Sequence[str], *, cwd: Path, timeout: float, env: dict[str, str] | None = None
     ) -> ProcessResult:
-        caged = [self._bwrap, *bwrap_args(cwd, self._scratch, argv), *argv]
-        result = await self._inner.run(caged, cwd=cwd, timeout=timeout, env=env)
+        result = await self._inner.run(self._cage(argv, cwd), cwd=cwd, timeout=timeout, env=env)
         return result.model_copy(update={"argv": list(argv)})
+
+    async def start(self, argv: Sequence[str], *, cwd: Path) -> asyncio.subprocess.Process:
+        return await self._inner.start(self._cage(argv, cwd), cwd=cwd)
+
+    def _cage(self, argv: Sequence[str], cwd: Path) -> list[str]:
+        return [self._bwrap, *bwrap_args(cwd, self._scratch, argv), *argv]
 
 
 def make_executor(

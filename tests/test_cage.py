@@ -165,3 +165,21 @@ async def test_repl_pool_runs_inside_the_cage(tmp_path: Path) -> None:
     finally:
         await pool.aclose()
     assert verdict.accepted, verdict.message
+
+
+def test_what_the_command_needs_from_tmp_is_bound_back(tmp_path: Path) -> None:
+    """The fresh /tmp would hide a project, a venv or a script living under /tmp."""
+    from agent.lean.sandbox import bwrap_args
+
+    script_dir = tmp_path / "tools"
+    script_dir.mkdir()
+    (script_dir / "run.py").write_text("")
+    args = bwrap_args(
+        tmp_path / "proj", tmp_path / "scratch", [sys.executable, str(script_dir / "run.py")]
+    )
+    tmpfs = args.index("/tmp")
+    rebound = [args[i + 1] for i in range(tmpfs, len(args) - 1) if args[i] == "--ro-bind"]
+    assert str(script_dir) in rebound  # the script's directory: it may import its neighbours
+    if str(tmp_path) in sys.executable:
+        assert str(Path(sys.executable).parent.parent) in rebound
+    assert args[args.index("--bind") + 1] == str(tmp_path / "scratch")

@@ -205,6 +205,9 @@ class ReplPool:
         repl = _Repl(process=process, header=header)
         try:
             answer = await repl.request({"cmd": header}, self._header_timeout)
+        except ReplFailure as e:
+            await self._retire(repl)
+            raise ReplFailure(f"{e}. {await _drain(repl)}".strip()) from None
         except BaseException:
             await self._retire(repl)
             raise

@@ -107,7 +107,12 @@ def _hidden_by_tmp(argv: Sequence[str], cwd: Path) -> list[Path]:
         exe = shutil.which(argv[0])
         if exe is not None:
             wanted.append(Path(os.path.abspath(exe)).parent.parent)
-        wanted.extend(Path(a) for a in argv[1:] if os.path.isabs(a) and os.path.exists(a))
+        # A script is bound with its directory: it may import its neighbours.
+        wanted.extend(
+            Path(a) if os.path.isdir(a) else Path(a).parent
+            for a in argv[1:]
+            if os.path.isabs(a) and os.path.exists(a)
+        )
     tmp = Path("/tmp")
     return sorted({p for p in wanted if p != tmp and tmp in p.parents}, key=lambda p: len(p.parts))
 

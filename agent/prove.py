@@ -32,7 +32,8 @@ def baseline_problem(result: LeanResult) -> LeanloopError | None:
         )
     if result.status == "crashed":
         if "read-only file system" in result.excerpt.lower():
-            # The cage keeps the project read-only; a fresh Lake project wants to write .lake/.
+            # The cage keeps the project read-only. `prepare_lake` lets Lake set up first, so
+            # this is only a fallback for a Lake that writes even when set up.
             return LeanloopError(
                 "Lake tried to write to the project inside the read-only sandbox; run "
                 "`lake build` once in the project first (or pass --sandbox off). "

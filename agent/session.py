@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent.errors import LeanloopError
 from agent.lean.checker import Checker, CliChecker
-from agent.lean.project import lean_command
+from agent.lean.project import LeanCommand, lean_command
 from agent.lean.repl import ReplPool
 from agent.lean.sandbox import Limits, make_executor
 from agent.model import BuiltinAutomation, Model, OpenAIModel
@@ -61,6 +64,7 @@ def make_checker(
     settings: Settings, file: Path, warn: Callable[[str], None] | None = None
 ) -> Checker:
     """A checker for ``file``'s project, caged as the ``sandbox`` setting says."""
+    say = warn or _stderr
     scratch = Path(tempfile.mkdtemp(prefix="leanloop-"))
     # CPU time adds up over Lean's threads, so the wall-clock timeout alone decides in practice;
     # a warm REPL adds it up over every command it serves.
@@ -68,11 +72,12 @@ def make_checker(
     if settings.backend == "repl":
         cpu *= settings.repl_max_uses + 1
     limits = Limits(memory_mb=settings.memory_mb, cpu_seconds=cpu)
-    if settings.backend == "repl":
-        command = lean_command(file, settings.repl_cmd)
-        executor, _ = make_executor(
-            settings.sandbox, settings.lean_workers, limits, scratch, warn or _stderr
-        )
+    repl = settings.backend == "repl"
+    command = lean_command(file, settings.repl_cmd if repl else settings.lean_cmd)
+    executor, status = make_executor(settings.sandbox, settings.lean_workers, limits, scratch, say)
+    if status.active:
+        prepare_lake(command, settings.timeout)
+    if repl:
         return ReplPool(
             command,
             executor,
@@ -81,16 +86,37 @@ def make_checker(
             max_uses=settings.repl_max_uses,
             scratch_root=scratch,
         )
-    command = lean_command(file, settings.lean_cmd)
     extra = []
     if settings.max_heartbeats is not None:
         extra.append(f"-DmaxHeartbeats={settings.max_heartbeats}")
-    executor, _ = make_executor(
-        settings.sandbox, settings.lean_workers, limits, scratch, warn or _stderr
-    )
     return CliChecker(
         command, executor, timeout=settings.timeout, extra_args=extra, scratch_root=scratch
     )
+
+
+def prepare_lake(command: LeanCommand, timeout: float) -> None:
+    """Let Lake set the project up (config cache, manifest) before Lean runs caged, where the
+    project is read-only. Only the user's own lakefile runs here, never a model's proof."""
+    if command.project_root is None or Path(command.argv[0]).name != "lake":
+        return
+    lake = shutil.which(command.argv[0]) or command.argv[0]
+    try:
+        proc = subprocess.run(
+            [lake, "env", "true"],
+            cwd=command.project_root,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise LeanloopError(f"Lake could not set up the project: {e}.") from None
+    if proc.returncode != 0:
+        out = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip().splitlines()
+        raise LeanloopError(
+            "Lake could not set up the project (`lake env true` failed): "
+            + " / ".join(out[:5] or [f"exit code {proc.returncode}"])
+        )
 
 
 def _stderr(msg: str) -> None:

@@ -15,8 +15,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+from doubles.fake_lean import FakeLean
 
-from agent.errors import SandboxError
+from agent.errors import LeanloopError, SandboxError
 from agent.gate import Reason, judge
 from agent.lean.checker import CliChecker
 from agent.lean.project import LeanCommand
@@ -183,3 +184,27 @@ def test_what_the_command_needs_from_tmp_is_bound_back(tmp_path: Path) -> None:
     if str(tmp_path) in sys.executable:
         assert str(Path(sys.executable).parent.parent) in rebound
     assert args[args.index("--bind") + 1] == str(tmp_path / "scratch")
+
+
+def test_lake_sets_up_the_project_outside_the_cage_first(
+    fake_lean: FakeLean, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inside the cage the project is read-only, so Lake's own set-up (`lake env`, which may
+    write `.lake/`) runs first, uncaged: it runs only the user's lakefile."""
+    from agent.session import make_checker
+    from agent.settings import Settings
+
+    (tmp_path / "lakefile.lean").write_text("import Lake\n")
+    source = tmp_path / "T.lean"
+    source.write_text(SOURCE)
+    checker = make_checker(Settings(sandbox="required"), source, print)
+    assert ["lake", "env", "true"] in [inv["argv"] for inv in fake_lean.invocations()]
+    assert checker is not None
+
+    failing = tmp_path / "bin"
+    failing.mkdir()
+    (failing / "lake").write_text("#!/bin/sh\necho 'error: bad lakefile' >&2\nexit 1\n")
+    (failing / "lake").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{failing}:{os.environ['PATH']}")
+    with pytest.raises(LeanloopError, match="bad lakefile"):
+        make_checker(Settings(sandbox="required"), source, print)

@@ -27,6 +27,24 @@ app = typer.Typer(
 )
 T = TypeVar("T")
 
+# Options shared by several commands.
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+TimeoutOpt = Annotated[float | None, typer.Option(help="Seconds per Lean run.")]
+NativeOpt = Annotated[
+    bool | None,
+    typer.Option("--allow-native-decide", help="Accept proofs that trust compiled code."),
+]
+SandboxOpt = Annotated[str | None, typer.Option(help="required, auto or off.")]
+BackendOpt = Annotated[
+    str | None, typer.Option(help="cli (lean --json per check) or repl (warm REPL pool).")
+]
+LeanCmdOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Command that checks a file, given its path (default: lake env lean --json)."
+    ),
+]
+
 
 def _run(coro_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a command body; turn our errors into one line and an exit code."""
@@ -132,7 +150,7 @@ def prove(
         Path | None, typer.Option(help="Write the proved file here instead of in place.")
     ] = None,
     report: Annotated[Path | None, typer.Option(help="Write a JSON report here.")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    json_out: JsonOpt = False,
     model: Annotated[
         str | None, typer.Option(help="Model name, or builtin:automation for the built-in prover.")
     ] = None,
@@ -141,21 +159,11 @@ def prove(
         str | None, typer.Option(help="Environment variable holding the API key.")
     ] = None,
     reasoning_effort: Annotated[str | None, typer.Option(help="none or high.")] = None,
-    lean_cmd: Annotated[
-        str | None,
-        typer.Option(
-            help="Command that checks a file, given its path (default: lake env lean --json)."
-        ),
-    ] = None,
-    timeout: Annotated[float | None, typer.Option(help="Seconds per Lean run.")] = None,
-    allow_native_decide: Annotated[
-        bool | None,
-        typer.Option("--allow-native-decide", help="Accept proofs that trust compiled code."),
-    ] = None,
-    sandbox: Annotated[str | None, typer.Option(help="required, auto or off.")] = None,
-    backend: Annotated[
-        str | None, typer.Option(help="cli (lean --json per check) or repl (warm REPL pool).")
-    ] = None,
+    lean_cmd: LeanCmdOpt = None,
+    timeout: TimeoutOpt = None,
+    allow_native_decide: NativeOpt = None,
+    sandbox: SandboxOpt = None,
+    backend: BackendOpt = None,
 ) -> None:
     """Prove the `sorry`s of a Lean file; write back only proofs Lean accepted."""
     from agent.files import parse
@@ -229,9 +237,9 @@ def prove(
 @app.command()
 def check(
     path: Annotated[Path, typer.Argument(help="The Lean file to check.")],
-    json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
-    lean_cmd: Annotated[str | None, typer.Option(help="Command that checks a file.")] = None,
-    timeout: Annotated[float | None, typer.Option(help="Seconds for the Lean run.")] = None,
+    json_out: JsonOpt = False,
+    lean_cmd: LeanCmdOpt = None,
+    timeout: TimeoutOpt = None,
 ) -> None:
     """Run Lean on a file: its messages, `sorry` count and each theorem's axioms."""
     from agent.inspect import inspect_file
@@ -259,7 +267,7 @@ def check(
 
 @app.command()
 def doctor(
-    json_out: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+    json_out: JsonOpt = False,
     path: Annotated[Path | None, typer.Argument(help="A Lean file or project directory.")] = None,
 ) -> None:
     """What leanloop found (Lean, Lake, the project, the endpoint, the sandbox) and what to do."""
@@ -277,17 +285,12 @@ def doctor(
 @app.command()
 def audit(
     path: Annotated[Path, typer.Argument(help="The Lean file to audit.")],
-    json_out: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
-    lean_cmd: Annotated[str | None, typer.Option(help="Command that checks a file.")] = None,
-    timeout: Annotated[float | None, typer.Option(help="Seconds for the Lean run.")] = None,
-    allow_native_decide: Annotated[
-        bool | None,
-        typer.Option("--allow-native-decide", help="Accept proofs that trust compiled code."),
-    ] = None,
-    sandbox: Annotated[str | None, typer.Option(help="required, auto or off.")] = None,
-    backend: Annotated[
-        str | None, typer.Option(help="cli (lean --json per check) or repl (warm REPL pool).")
-    ] = None,
+    json_out: JsonOpt = False,
+    lean_cmd: LeanCmdOpt = None,
+    timeout: TimeoutOpt = None,
+    allow_native_decide: NativeOpt = None,
+    sandbox: SandboxOpt = None,
+    backend: BackendOpt = None,
 ) -> None:
     """Run the acceptance gate on a file as it stands; exit 1 on any finding."""
     from agent.audit import audit_file

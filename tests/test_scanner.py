@@ -202,3 +202,13 @@ def test_line_comment_scanner_sees_a_sorry_after_a_string_with_dashes() -> None:
     [target] = find_targets(LeanDocument(text))
     assert (target.line, target.column) == (2, 2)
     assert line_col(text, "sorry") == (2, 2)
+
+
+def test_an_example_is_selected_by_its_report_label() -> None:
+    from agent.errors import UsageError
+
+    doc = LeanDocument("example : True := by\n  sorry\n\nexample : 1 = 1 := sorry\n")
+    [target] = find_targets(doc, ["example@4"])
+    assert target.name == "example@4"
+    with pytest.raises(UsageError, match="example@9"):
+        find_targets(doc, ["example@9"])

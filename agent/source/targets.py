@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from dataclasses import dataclass
 from typing import Literal
@@ -38,12 +39,20 @@ class Target:
 
 
 def find_targets(doc: LeanDocument, names: list[str] | None = None) -> list[Target]:
-    """Targets in file order; ``names`` narrows by full or trailing name."""
+    """Targets in file order; ``names`` narrows by full or trailing name, or by the
+    `example@LINE` label that reports give an `example`."""
     decls = doc.proof_targets
     if names:
         chosen: list[Declaration] = []
         for name in names:
-            matches = doc.find(name.removeprefix("_root_."))
+            if m := re.fullmatch(r"example@(\d+)", name):
+                matches = [
+                    d
+                    for d in decls
+                    if d.full_name is None and doc.position(d.sorries[0])[0] == int(m[1])
+                ]
+            else:
+                matches = doc.find(name.removeprefix("_root_."))
             if not matches:
                 raise UsageError(f"No theorem named `{name}` in this file.")
             with_sorry = [d for d in matches if d.sorries]

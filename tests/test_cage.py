@@ -208,3 +208,17 @@ def test_lake_sets_up_the_project_outside_the_cage_first(
     monkeypatch.setenv("PATH", f"{failing}:{os.environ['PATH']}")
     with pytest.raises(LeanloopError, match="bad lakefile"):
         make_checker(Settings(sandbox="required"), source, print)
+
+
+def test_a_scripts_interpreter_under_tmp_is_bound_back(tmp_path: Path) -> None:
+    from agent.lean.sandbox import bwrap_args
+
+    venv = tmp_path / "venv" / "bin"
+    venv.mkdir(parents=True)
+    tool = tmp_path / "tools" / "bin" / "lake"
+    tool.parent.mkdir(parents=True)
+    tool.write_text(f"#!{venv / 'python'}\n")
+    tool.chmod(0o755)
+    args = bwrap_args(tmp_path / "proj", tmp_path / "scratch", [str(tool)])
+    rebound = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--ro-bind"]
+    assert str(tmp_path / "venv") in rebound and str(tmp_path / "tools") in rebound

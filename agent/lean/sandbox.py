@@ -107,6 +107,8 @@ def _hidden_by_tmp(argv: Sequence[str], cwd: Path) -> list[Path]:
         exe = shutil.which(argv[0])
         if exe is not None:
             wanted.append(Path(os.path.abspath(exe)).parent.parent)
+            if (interpreter := _shebang(exe)) is not None:
+                wanted.append(Path(interpreter).parent.parent)
         # A script is bound with its directory: it may import its neighbours.
         wanted.extend(
             Path(a) if os.path.isdir(a) else Path(a).parent
@@ -115,6 +117,19 @@ def _hidden_by_tmp(argv: Sequence[str], cwd: Path) -> list[Path]:
         )
     tmp = Path("/tmp")
     return sorted({p for p in wanted if p != tmp and tmp in p.parents}, key=lambda p: len(p.parts))
+
+
+def _shebang(exe: str) -> str | None:
+    """The interpreter of a `#!` script, which has to be visible in the cage too."""
+    try:
+        with open(exe, "rb") as f:
+            first = f.readline(512)
+    except OSError:
+        return None
+    if not first.startswith(b"#!"):
+        return None
+    parts = first[2:].decode("utf-8", "replace").split()
+    return parts[0] if parts and os.path.isabs(parts[0]) else None
 
 
 def bwrap_args(cwd: Path, scratch: Path, argv: Sequence[str] = ()) -> list[str]:

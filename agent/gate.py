@@ -88,6 +88,10 @@ def checked_copy(doc: LeanDocument, target: Target, spliced: Spliced, proof: str
     d = target.decl
     ref = f"leanloop_ref_{target.line}"
     # The reference is elaborated where the target is, so it sees the same context.
+    # Not yet seen against real Lean (tests/test_real_gate.py checks it where Lean exists):
+    # that `type_of%` elaborates here, universe-polymorphic statements included; that a
+    # namespace left open at the end of the cut copy is accepted; that `#print axioms Ns.x`
+    # resolves a `private` theorem.
     ref_text = f"theorem {ref} {_header(doc, target)} := sorry\n\n"
     body = spliced.text[d.start : spliced.decl_end]
     proof_start = spliced.proof_start - d.start

@@ -201,16 +201,19 @@ def prove(
 
         # Bad input (unreadable file, unterminated comment, unknown theorem) is reported before
         # anything else, so that it is the only line the user sees.
-        find_targets(parse(SourceFile.read(path)), theorem or None)
+        source = SourceFile.read(path)
+        doc = parse(source)
+        targets = find_targets(doc, theorem or None)
         checker = make_checker(settings, path)
         choice = choose_model(settings)
         if choice.notice:
             stderr_say(choice.notice)
         try:
             result = await prove_file(
-                path,
+                source,
+                doc,
+                targets,
                 settings=settings,
-                theorems=theorem or [],
                 model=choice.model,
                 checker=checker,
                 policy=make_policy(settings),

@@ -123,7 +123,8 @@ def checked_copy(doc: LeanDocument, target: Target, spliced: Spliced, proof: str
     )
 
 
-def _signature(doc: LeanDocument, decl: Declaration) -> tuple[str, str | None, list[str]]:
+def signature(doc: LeanDocument, decl: Declaration) -> tuple[str, str | None, list[str]]:
+    """A declaration's kind, full name and header tokens (everything before its body)."""
     end = decl.header_end if decl.header_end is not None else decl.end
     return decl.kind, decl.full_name, [t.text for t in code_tokens(doc.text[decl.start : end])]
 
@@ -144,7 +145,7 @@ def structure_problem(doc: LeanDocument, target: Target, spliced: Spliced) -> st
             f"in {len(region.commands)} commands: the proof must stay inside its declaration."
         )
     [new] = region.declarations
-    if _signature(region, new)[::2] != _signature(doc, d)[::2] or new.name != d.name:
+    if signature(region, new)[::2] != signature(doc, d)[::2] or new.name != d.name:
         return "After splicing, the theorem's statement changed."
     return None
 

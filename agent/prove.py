@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from agent.errors import LeanloopError, LeanNotBuiltError, LeanNotFoundError
-from agent.files import SourceFile, atomic_write, parse
+from agent.files import SourceFile, atomic_write
 from agent.lean.checker import Checker, LeanResult
 from agent.loop import Event, Prover, file_name
 from agent.model import Model
@@ -16,7 +16,7 @@ from agent.prompts import Prompts
 from agent.report import RunReport, Status
 from agent.settings import Settings
 from agent.source import LeanDocument
-from agent.source.targets import Target, find_targets
+from agent.source.targets import Target
 from agent.writeback import final_check
 
 Say = Callable[[str], None]
@@ -63,10 +63,11 @@ def blocked_targets(doc: LeanDocument, targets: list[Target], result: LeanResult
 
 
 async def prove_file(
-    path: Path,
+    source: SourceFile,
+    doc: LeanDocument,
+    targets: list[Target],
     *,
     settings: Settings,
-    theorems: list[str],
     model: Model,
     checker: Checker,
     policy: Policy,
@@ -75,9 +76,8 @@ async def prove_file(
     say: Say,
     progress: Callable[[Event], None],
 ) -> RunReport:
-    source = SourceFile.read(path)
-    doc = parse(source)
-    targets = find_targets(doc, theorems or None)
+    """Prove ``targets`` of the already-read ``source`` (parsed as ``doc``)."""
+    path = source.path
     report = RunReport(file=str(path), model=model.name, dry_run=dry_run, targets=[])
     if not targets:
         say(f"No `sorry` to prove in {path}.")

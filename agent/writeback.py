@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from agent.audit import audit_document
 from agent.files import SourceFile, atomic_write
-from agent.gate import Reason
+from agent.gate import Reason, signature
 from agent.lean.checker import Checker, LeanResult
 from agent.policy import Policy
-from agent.source import LeanDocument, UnterminatedError, code_tokens
+from agent.source import LeanDocument, UnterminatedError
 from agent.source.targets import Target, apply_proofs
 
 __all__ = ["FinalCheck", "SourceFile", "atomic_write", "final_check"]
@@ -22,14 +22,6 @@ class FinalCheck:
     text: str
     kept: list[str]
     dropped: dict[str, str]  # target name -> why its proof was left out
-
-
-def _headers(doc: LeanDocument) -> list[tuple[str, str | None, list[str]]]:
-    out = []
-    for d in doc.declarations:
-        end = d.header_end if d.header_end is not None else d.end
-        out.append((d.kind, d.full_name, [t.text for t in code_tokens(doc.text[d.start : end])]))
-    return out
 
 
 def _first_line(text: str) -> str:
@@ -50,7 +42,9 @@ async def _judge_whole(
         new_doc = LeanDocument(apply_proofs(doc, chosen))
     except UnterminatedError as e:
         return dict.fromkeys(names, f"the new file has an {e}")
-    if _headers(new_doc) != _headers(doc):
+    if [signature(new_doc, d) for d in new_doc.declarations] != [
+        signature(doc, d) for d in doc.declarations
+    ]:
         return dict.fromkeys(names, "the declarations of the file changed")
     index = {doc.declarations.index(t.decl): t.name for t, _, _ in chosen}
     report = await audit_document(new_doc, checker, policy, path=file_name, only=set(index))

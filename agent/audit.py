@@ -11,14 +11,14 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from agent.files import SourceFile, parse
-from agent.gate import SENTINEL, Reason, is_native
-from agent.lean.checker import Checker
-from agent.lean.messages import STANDARD_AXIOMS, Severity, parse_axioms
-from agent.loop import file_name
-from agent.policy import Policy
-from agent.screen import screen
-from agent.source import Declaration, LeanDocument, TokenKind
+from leanloop.files import SourceFile, parse
+from leanloop.gate import SENTINEL, Reason, is_native
+from leanloop.lean.checker import Checker
+from leanloop.lean.messages import STANDARD_AXIOMS, Severity, parse_axioms
+from leanloop.loop import file_name
+from leanloop.policy import Policy
+from leanloop.screen import screen
+from leanloop.source import Declaration, LeanDocument, TokenKind
 
 # Outside proofs, only what can make a proof unsound is a finding: a library may define
 # notation, macros and instances, but not smuggle in axioms or switch off the kernel.

@@ -12,11 +12,11 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from agent.errors import LeanloopError, UsageError
-from agent.lean.project import find_lake_root
-from agent.loop import Event
-from agent.report import RunReport, Status
-from agent.settings import Settings, load_settings
+from leanloop.errors import LeanloopError, UsageError
+from leanloop.lean.project import find_lake_root
+from leanloop.loop import Event
+from leanloop.report import RunReport, Status
+from leanloop.settings import Settings, load_settings
 
 app = typer.Typer(
     name="leanloop",
@@ -77,7 +77,7 @@ def _settings(path: Path | None, flags: dict[str, Any]) -> Settings:
 
 
 def _write_json(dest: Path, data: str) -> None:
-    from agent.files import atomic_write
+    from leanloop.files import atomic_write
 
     try:
         atomic_write(dest, data.encode("utf-8"))
@@ -166,9 +166,9 @@ def prove(
     backend: BackendOpt = None,
 ) -> None:
     """Prove the `sorry`s of a Lean file; write back only proofs Lean accepted."""
-    from agent.files import parse
-    from agent.prove import prove_file, stderr_say
-    from agent.session import choose_model, make_checker, make_policy
+    from leanloop.files import parse
+    from leanloop.prove import prove_file, stderr_say
+    from leanloop.session import choose_model, make_checker, make_policy
 
     async def body() -> int:
         settings = _settings(
@@ -196,8 +196,8 @@ def prove(
             # Found out now, not after the model calls have been paid for.
             if dest is not None and not dest.resolve().parent.is_dir():
                 raise UsageError(f"{flag} {dest}: the directory {dest.parent} does not exist.")
-        from agent.files import SourceFile
-        from agent.source.targets import find_targets
+        from leanloop.files import SourceFile
+        from leanloop.source.targets import find_targets
 
         # Bad input (unreadable file, unterminated comment, unknown theorem) is reported before
         # anything else, so that it is the only line the user sees.
@@ -245,12 +245,12 @@ def check(
     timeout: TimeoutOpt = None,
 ) -> None:
     """Run Lean on a file: its messages, `sorry` count and each theorem's axioms."""
-    from agent.inspect import inspect_file
-    from agent.session import make_checker
+    from leanloop.inspect import inspect_file
+    from leanloop.session import make_checker
 
     async def body() -> int:
         settings = _settings(path, dict(lean_cmd=lean_cmd, timeout=timeout))
-        from agent.files import SourceFile
+        from leanloop.files import SourceFile
 
         SourceFile.read(path)
         checker = make_checker(settings, path)
@@ -274,7 +274,7 @@ def doctor(
     path: Annotated[Path | None, typer.Argument(help="A Lean file or project directory.")] = None,
 ) -> None:
     """What leanloop found (Lean, Lake, the project, the endpoint, the sandbox) and what to do."""
-    from agent.doctor import diagnose
+    from leanloop.doctor import diagnose
 
     async def body() -> int:
         settings = _settings(path or Path.cwd(), {})
@@ -296,8 +296,8 @@ def audit(
     backend: BackendOpt = None,
 ) -> None:
     """Run the acceptance gate on a file as it stands; exit 1 on any finding."""
-    from agent.audit import audit_file
-    from agent.session import make_checker, make_policy
+    from leanloop.audit import audit_file
+    from leanloop.session import make_checker, make_policy
 
     async def body() -> int:
         settings = _settings(
@@ -310,7 +310,7 @@ def audit(
                 backend=backend,
             ),
         )
-        from agent.files import SourceFile
+        from leanloop.files import SourceFile
 
         SourceFile.read(path)
         checker = make_checker(settings, path)
@@ -323,6 +323,17 @@ def audit(
         return 0 if result.ok else 1
 
     raise typer.Exit(_run(body))
+
+
+def _register_commands() -> None:
+    from leanloop.bench.command import register as register_bench
+    from leanloop.ci.command import register as register_ci
+
+    register_bench(app)
+    register_ci(app)
+
+
+_register_commands()
 
 
 def main() -> None:

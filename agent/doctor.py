@@ -9,9 +9,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from agent.lean.project import find_lake_root
-from agent.lean.runner import run_process
-from agent.settings import Settings
+from leanloop.lean.project import find_lake_root
+from leanloop.lean.runner import run_process
+from leanloop.settings import Settings
 
 
 class Finding(BaseModel):
@@ -113,7 +113,7 @@ def _backend(settings: Settings) -> Finding:
 
 
 def _sandbox(settings: Settings) -> Finding:
-    from agent.lean.sandbox import sandbox_status
+    from leanloop.lean.sandbox import sandbox_status
 
     status = sandbox_status(settings.sandbox)
     return Finding(

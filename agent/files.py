@@ -7,8 +7,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.errors import UsageError
-from agent.source import LeanDocument, UnterminatedError
+from leanloop.errors import UsageError
+from leanloop.source import LeanDocument, UnterminatedError
 
 BOM = "\ufeff"
 

@@ -9,12 +9,12 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
-from agent.lean.checker import Checker, LeanResult
-from agent.lean.messages import LeanMessage, Severity, goals_of, parse_axioms, try_this
-from agent.policy import Policy
-from agent.screen import screen
-from agent.source import Declaration, LeanDocument, UnterminatedError, code_tokens
-from agent.source.targets import Spliced, Target, proof_lines, splice
+from leanloop.lean.checker import Checker, LeanResult
+from leanloop.lean.messages import LeanMessage, Severity, goals_of, parse_axioms, try_this
+from leanloop.policy import Policy
+from leanloop.screen import screen
+from leanloop.source import Declaration, LeanDocument, UnterminatedError, code_tokens
+from leanloop.source.targets import Spliced, Target, proof_lines, splice
 
 
 class Reason(StrEnum):

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from agent.files import SourceFile, parse
-from agent.gate import SENTINEL
-from agent.lean.checker import Checker
-from agent.lean.messages import LeanMessage, Severity, parse_axioms
-from agent.loop import file_name
+from leanloop.files import SourceFile, parse
+from leanloop.gate import SENTINEL
+from leanloop.lean.checker import Checker
+from leanloop.lean.messages import LeanMessage, Severity, parse_axioms
+from leanloop.loop import file_name
 
 
 class TheoremAxioms(BaseModel):

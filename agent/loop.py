@@ -9,16 +9,16 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from agent.errors import LeanNotBuiltError, LeanNotFoundError
-from agent.gate import Reason, Verdict, judge
-from agent.lean.checker import Checker
-from agent.model import ChatMessage, Extracted, ExtractionError, Model, ProofRequest, extract
-from agent.policy import Policy
-from agent.prompts import Prompts
-from agent.report import Status, TargetReport, cost
-from agent.settings import Settings
-from agent.source import LeanDocument, code_tokens
-from agent.source.targets import Target
+from leanloop.errors import LeanNotBuiltError, LeanNotFoundError
+from leanloop.gate import Reason, Verdict, judge
+from leanloop.lean.checker import Checker
+from leanloop.model import ChatMessage, Extracted, ExtractionError, Model, ProofRequest, extract
+from leanloop.policy import Policy
+from leanloop.prompts import Prompts
+from leanloop.report import Status, TargetReport, cost
+from leanloop.settings import Settings
+from leanloop.source import LeanDocument, code_tokens
+from leanloop.source.targets import Target
 
 SEARCH_TACTICS = frozenset({"exact?", "apply?", "simp?", "simp_all?", "aesop?", "rw?"})
 
@@ -142,7 +142,7 @@ class Prover:
 
     def _rounds(self, doc: LeanDocument) -> int:
         if self.model.name.startswith("builtin:"):
-            from agent.model.builtin import portfolio
+            from leanloop.model.builtin import portfolio
 
             return len(portfolio(doc.imports))
         return self.settings.rounds

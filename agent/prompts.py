@@ -7,10 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from string import Template
 
-from agent.errors import ConfigError
-from agent.gate import ProofError, Verdict
-from agent.source import LeanDocument
-from agent.source.targets import Target
+from leanloop.errors import ConfigError
+from leanloop.gate import ProofError, Verdict
+from leanloop.source import LeanDocument
+from leanloop.source.targets import Target
 
 SYSTEM = """\
 You are an expert Lean 4 prover. You complete proofs so that the Lean compiler accepts them.

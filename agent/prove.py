@@ -6,18 +6,18 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from agent.errors import LeanloopError, LeanNotBuiltError, LeanNotFoundError
-from agent.files import SourceFile, atomic_write
-from agent.lean.checker import Checker, LeanResult
-from agent.loop import Event, Prover, file_name
-from agent.model import Model
-from agent.policy import Policy
-from agent.prompts import Prompts
-from agent.report import RunReport, Status
-from agent.settings import Settings
-from agent.source import LeanDocument
-from agent.source.targets import Target
-from agent.writeback import final_check
+from leanloop.errors import LeanloopError, LeanNotBuiltError, LeanNotFoundError
+from leanloop.files import SourceFile, atomic_write
+from leanloop.lean.checker import Checker, LeanResult
+from leanloop.loop import Event, Prover, file_name
+from leanloop.model import Model
+from leanloop.policy import Policy
+from leanloop.prompts import Prompts
+from leanloop.report import RunReport, Status
+from leanloop.settings import Settings
+from leanloop.source import LeanDocument
+from leanloop.source.targets import Target
+from leanloop.writeback import final_check
 
 Say = Callable[[str], None]
 

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
-from agent.settings import Price
+from leanloop.settings import Price
 
 
 class Status(StrEnum):

@@ -6,8 +6,8 @@ and `_root_.Lean.ofReduceBool` is `Lean.ofReduceBool`."""
 
 from __future__ import annotations
 
-from agent.policy import FORBIDDEN_OPTION_PREFIXES, SCOPED_BY_IN, Policy
-from agent.source.scanner import Token, TokenKind, UnterminatedError, tokenize
+from leanloop.policy import FORBIDDEN_OPTION_PREFIXES, SCOPED_BY_IN, Policy
+from leanloop.source.scanner import Token, TokenKind, UnterminatedError, tokenize
 
 # Constants that are forbidden under any namespace prefix (`Foo.sorry` is still `sorry` if
 # `Foo` is opened away; better to refuse than to reason about name resolution).

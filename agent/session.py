@@ -11,14 +11,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.errors import LeanloopError
-from agent.lean.checker import Checker, CliChecker
-from agent.lean.project import LeanCommand, lean_command
-from agent.lean.repl import ReplPool
-from agent.lean.sandbox import Limits, make_executor
-from agent.model import BuiltinAutomation, Model, OpenAIModel
-from agent.policy import Policy
-from agent.settings import BUILTIN_MODEL, Settings
+from leanloop.errors import LeanloopError
+from leanloop.lean.checker import Checker, CliChecker
+from leanloop.lean.project import LeanCommand, lean_command
+from leanloop.lean.repl import ReplPool
+from leanloop.lean.sandbox import Limits, make_executor
+from leanloop.model import BuiltinAutomation, Model, OpenAIModel
+from leanloop.policy import Policy
+from leanloop.settings import BUILTIN_MODEL, Settings
 
 DEFAULT_BASE_URL = Settings.model_fields["base_url"].default
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agent.errors import ConfigError
+from leanloop.errors import ConfigError
 
 BUILTIN_MODEL = "builtin:automation"
 
@@ -52,6 +52,14 @@ class Settings(BaseModel):
     max_heartbeats: int | None = Field(default=None, ge=0)
     memory_mb: int = Field(default=8192, ge=256)
     sandbox: Literal["required", "auto", "off"] = "auto"
+    # Extra environment variable names passed to Lean and Lake, beyond the built-in allow-list
+    # (for example a proxy for an uncaged `lake build`).
+    env_allow: list[str] = Field(default_factory=list)
+    # The independent replay (SafeVerify) on the final file: used when found, demanded, or not.
+    replay: Literal["auto", "required", "off"] = "auto"
+    replay_cmd: str = "lake exe safe_verify"
+    # Start every sample at once rather than one more only after the running ones failed a round.
+    eager: bool = False
     allow_native_decide: bool = False
     # Gate policy: tokens to allow (remove from the default forbidden list) or to forbid too.
     allow: list[str] = Field(default_factory=list)
@@ -105,7 +113,7 @@ def _env_layer(env: Mapping[str, str]) -> dict[str, Any]:
         raw = env.get(f"LEANLOOP_{name.upper()}")
         if raw is None or raw == "":
             continue
-        if name in ("allow", "forbid"):
+        if name in ("allow", "forbid", "env_allow"):
             out[name] = [t for t in raw.replace(",", " ").split() if t]
         elif name == "prices":
             try:

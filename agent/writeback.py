@@ -1,18 +1,18 @@
 """Writing verified proofs back: the whole new file goes through the gate once more, then an
-atomic replace (see :mod:`agent.files`)."""
+atomic replace (see :mod:`leanloop.files`)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
 
-from agent.audit import audit_document
-from agent.files import SourceFile, atomic_write
-from agent.gate import Reason, signature
-from agent.lean.checker import Checker, LeanResult
-from agent.policy import Policy
-from agent.source import LeanDocument, UnterminatedError
-from agent.source.targets import Target, apply_proofs
+from leanloop.audit import audit_document
+from leanloop.files import SourceFile, atomic_write
+from leanloop.gate import Reason, signature
+from leanloop.lean.checker import Checker, LeanResult
+from leanloop.policy import Policy
+from leanloop.source import LeanDocument, UnterminatedError
+from leanloop.source.targets import Target, apply_proofs
 
 __all__ = ["FinalCheck", "SourceFile", "atomic_write", "final_check"]
 

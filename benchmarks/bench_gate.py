@@ -7,11 +7,11 @@ import time
 
 from _synth import synthetic_file
 
-from agent.gate import checked_copy, structure_problem
-from agent.policy import Policy
-from agent.screen import screen
-from agent.source import LeanDocument
-from agent.source.targets import find_targets, splice
+from leanloop.gate import checked_copy, structure_problem
+from leanloop.policy import Policy
+from leanloop.screen import screen
+from leanloop.source import LeanDocument
+from leanloop.source.targets import find_targets, splice
 
 TARGET_MS = 20.0
 

@@ -8,8 +8,8 @@ import tracemalloc
 
 from _synth import synthetic_file
 
-from agent.source import LeanDocument
-from agent.source.targets import find_targets
+from leanloop.source import LeanDocument
+from leanloop.source.targets import find_targets
 
 TARGET_SECONDS = 2.0
 TARGET_PEAK_MB = 200.0

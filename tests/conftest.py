@@ -76,7 +76,7 @@ RunCli = Callable[..., subprocess.CompletedProcess[str]]
 
 @pytest.fixture
 def run_cli(tmp_path: Path) -> RunCli:
-    """Run ``python -m agent.cli ARGS`` as a user would: a real process, in ``tmp_path``.
+    """Run ``python -m leanloop ARGS`` as a user would: a real process, in ``tmp_path``.
 
     ``env`` adds (or, with a ``None`` value, removes) variables on top of the test's
     environment, which already has the fake toolchain on PATH when ``fake_lean`` is used.
@@ -95,7 +95,7 @@ def run_cli(tmp_path: Path) -> RunCli:
             else:
                 full_env[key] = value
         return subprocess.run(
-            [sys.executable, "-m", "agent.cli", *map(str, args)],
+            [sys.executable, "-m", "leanloop", *map(str, args)],
             cwd=cwd or tmp_path,
             env=full_env,
             capture_output=True,
@@ -115,7 +115,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RunCli:
     (exit codes, tracebacks)."""
     from typer.testing import CliRunner
 
-    from agent.cli import app
+    from leanloop.cli import app
 
     def run(
         *args: str | os.PathLike[str],

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from agent.errors import LeanNotBuiltError, LeanNotFoundError
-from agent.lean.checker import LeanResult
-from agent.lean.messages import LeanMessage
-from agent.prove import baseline_problem
+from leanloop.errors import LeanNotBuiltError, LeanNotFoundError
+from leanloop.lean.checker import LeanResult
+from leanloop.lean.messages import LeanMessage
+from leanloop.prove import baseline_problem
 
 
 def _result(**kw: object) -> LeanResult:

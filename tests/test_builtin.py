@@ -11,10 +11,10 @@ from conftest import REPO_ROOT, RunCli
 from doubles.fake_lean import FakeLean
 from doubles.openai_server import ScriptedOpenAIServer
 
-from agent.model.base import ProofRequest
-from agent.model.builtin import CORE_TACTICS, MATHLIB_TACTICS, BuiltinAutomation, portfolio
-from agent.source import LeanDocument
-from agent.source.targets import find_targets
+from leanloop.model.base import ProofRequest
+from leanloop.model.builtin import CORE_TACTICS, MATHLIB_TACTICS, BuiltinAutomation, portfolio
+from leanloop.source import LeanDocument
+from leanloop.source.targets import find_targets
 
 
 def copy_workspace(tmp_path: Path) -> Path:

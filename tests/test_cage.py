@@ -17,14 +17,14 @@ from pathlib import Path
 import pytest
 from doubles.fake_lean import FakeLean
 
-from agent.errors import LeanloopError, SandboxError
-from agent.gate import Reason, judge
-from agent.lean.checker import CliChecker
-from agent.lean.project import LeanCommand
-from agent.lean.sandbox import Limits, make_executor, sandbox_status
-from agent.policy import Policy
-from agent.source import LeanDocument
-from agent.source.targets import find_targets
+from leanloop.errors import LeanloopError, SandboxError
+from leanloop.gate import Reason, judge
+from leanloop.lean.checker import CliChecker
+from leanloop.lean.project import LeanCommand
+from leanloop.lean.sandbox import Limits, make_executor, sandbox_status
+from leanloop.policy import Policy
+from leanloop.source import LeanDocument
+from leanloop.source.targets import find_targets
 
 HOSTILE = Path(__file__).parent / "doubles" / "hostile_lean.py"
 SOURCE = "theorem t : 1 + 1 = 2 := by\n  sorry\n"
@@ -150,7 +150,7 @@ def test_bwrap_on_path() -> None:
 
 async def test_repl_pool_runs_inside_the_cage(tmp_path: Path) -> None:
     """The warm REPL backend starts its processes through the same cage."""
-    from agent.lean.repl import ReplPool
+    from leanloop.lean.repl import ReplPool
 
     repl = Path(__file__).parent / "doubles" / "fake_repl.py"
     scratch = tmp_path / "scratch"
@@ -170,7 +170,7 @@ async def test_repl_pool_runs_inside_the_cage(tmp_path: Path) -> None:
 
 def test_what_the_command_needs_from_tmp_is_bound_back(tmp_path: Path) -> None:
     """The fresh /tmp would hide a project, a venv or a script living under /tmp."""
-    from agent.lean.sandbox import bwrap_args
+    from leanloop.lean.sandbox import bwrap_args
 
     script_dir = tmp_path / "tools"
     script_dir.mkdir()
@@ -191,8 +191,8 @@ def test_lake_sets_up_the_project_outside_the_cage_first(
 ) -> None:
     """Inside the cage the project is read-only, so Lake's own set-up (`lake env`, which may
     write `.lake/`) runs first, uncaged: it runs only the user's lakefile."""
-    from agent.session import make_checker
-    from agent.settings import Settings
+    from leanloop.session import make_checker
+    from leanloop.settings import Settings
 
     (tmp_path / "lakefile.lean").write_text("import Lake\n")
     source = tmp_path / "T.lean"
@@ -211,7 +211,7 @@ def test_lake_sets_up_the_project_outside_the_cage_first(
 
 
 def test_a_scripts_interpreter_under_tmp_is_bound_back(tmp_path: Path) -> None:
-    from agent.lean.sandbox import bwrap_args
+    from leanloop.lean.sandbox import bwrap_args
 
     venv = tmp_path / "venv" / "bin"
     venv.mkdir(parents=True)

@@ -7,10 +7,10 @@ import socket
 import pytest
 from doubles.openai_server import ScriptedOpenAIServer
 
-from agent.errors import EndpointAuthError, EndpointError
-from agent.model import ChatMessage, OpenAIModel, ProofRequest
-from agent.session import choose_model
-from agent.settings import Settings
+from leanloop.errors import EndpointAuthError, EndpointError
+from leanloop.model import ChatMessage, OpenAIModel, ProofRequest
+from leanloop.session import choose_model
+from leanloop.settings import Settings
 
 MESSAGES = [
     ChatMessage(role="system", content="You prove theorems."),

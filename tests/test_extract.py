@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from agent.model.extract import ExtractionError, extract
-from agent.source import LeanDocument
-from agent.source.targets import Target, find_targets
+from leanloop.model.extract import ExtractionError, extract
+from leanloop.source import LeanDocument
+from leanloop.source.targets import Target, find_targets
 
 SOURCE = "namespace Foo\n\ntheorem bar (n : Nat) : n + 0 = n := by\n  sorry\n\nend Foo\n"
 
@@ -99,9 +99,9 @@ def test_unterminated_code_is_reported_not_raised(doc: LeanDocument, target: Tar
 
 
 def test_by_is_dropped_where_the_hole_is_a_tactic() -> None:
-    from agent.model.extract import extract
-    from agent.source import LeanDocument
-    from agent.source.targets import find_targets
+    from leanloop.model.extract import extract
+    from leanloop.source import LeanDocument
+    from leanloop.source.targets import find_targets
 
     doc = LeanDocument(
         "theorem t (p : Prop) (hp : p) : p ∧ p := by\n  constructor\n  · sorry\n  · exact hp\n"

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from doubles.fake_lean import FakeLean
 
-from agent.gate import is_native
-from agent.lean.checker import interpret
-from agent.lean.messages import (
+from leanloop.gate import is_native
+from leanloop.lean.checker import interpret
+from leanloop.lean.messages import (
     AxiomReport,
     LeanMessage,
     Position,
@@ -26,8 +26,8 @@ from agent.lean.messages import (
     parse_axioms,
     parse_json_lines,
 )
-from agent.lean.runner import ProcessResult
-from agent.source import LeanDocument
+from leanloop.lean.runner import ProcessResult
+from leanloop.source import LeanDocument
 
 DATA = Path(__file__).parent / "data" / "lean-reference"
 CRASH_LOG = next(DATA.glob("failure_crash_partial_json_stdout__*.log"))
@@ -282,7 +282,7 @@ def test_render_uses_lean_positions() -> None:
 
 
 def test_try_this_suggestions_old_and_new() -> None:
-    from agent.lean.messages import try_this
+    from leanloop.lean.messages import try_this
 
     assert try_this("Try this:\n  [apply] exact Nat.one_pos") == "exact Nat.one_pos"
     assert try_this("Try this: exact Nat.le_succ n") == "exact Nat.le_succ n"

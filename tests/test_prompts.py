@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.gate import ProofError, Reason, Verdict
-from agent.prompts import Prompts, render_errors
-from agent.source import LeanDocument
-from agent.source.targets import find_targets
+from leanloop.gate import ProofError, Reason, Verdict
+from leanloop.prompts import Prompts, render_errors
+from leanloop.source import LeanDocument
+from leanloop.source.targets import find_targets
 
 SOURCE = (
     "import Mathlib\n\nopen Nat\n\nnamespace N\n\n"

@@ -18,13 +18,13 @@ from conftest import RunCli
 from doubles.fake_lean import FakeLean
 from doubles.openai_server import ScriptedOpenAIServer
 
-from agent.gate import judge
-from agent.lean.checker import CliChecker
-from agent.lean.project import lean_command
-from agent.lean.runner import LocalExecutor
-from agent.policy import Policy
-from agent.source import LeanDocument
-from agent.source.targets import find_targets
+from leanloop.gate import judge
+from leanloop.lean.checker import CliChecker
+from leanloop.lean.project import lean_command
+from leanloop.lean.runner import LocalExecutor
+from leanloop.policy import Policy
+from leanloop.source import LeanDocument
+from leanloop.source.targets import find_targets
 
 GOAL = "n : Nat\n⊢ n + 0 = n"
 ADD_ZERO = "theorem foo (n : Nat) : n + 0 = n := by\n  sorry\n"

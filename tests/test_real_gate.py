@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from agent.gate import Reason, Verdict, judge
-from agent.lean.checker import CliChecker
-from agent.lean.project import lean_command
-from agent.lean.runner import LocalExecutor
-from agent.policy import Policy
-from agent.source import LeanDocument
-from agent.source.targets import find_targets
+from leanloop.gate import Reason, Verdict, judge
+from leanloop.lean.checker import CliChecker
+from leanloop.lean.project import lean_command
+from leanloop.lean.runner import LocalExecutor
+from leanloop.policy import Policy
+from leanloop.source import LeanDocument
+from leanloop.source.targets import find_targets
 
 pytestmark = pytest.mark.lean
 

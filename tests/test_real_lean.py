@@ -11,8 +11,8 @@ import pytest
 from conftest import REPO_ROOT, RunCli
 from doubles.openai_server import ScriptedOpenAIServer
 
-from agent.source import LeanDocument
-from agent.source.targets import find_targets
+from leanloop.source import LeanDocument
+from leanloop.source.targets import find_targets
 
 pytestmark = pytest.mark.lean
 

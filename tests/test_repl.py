@@ -11,14 +11,14 @@ import pytest
 from conftest import REPO_ROOT, RunCli
 from doubles.fake_lean import FakeLean
 
-from agent.gate import Reason, judge
-from agent.lean.checker import CliChecker
-from agent.lean.project import LeanCommand, lean_command
-from agent.lean.repl import ReplPool, split_header
-from agent.lean.runner import LocalExecutor
-from agent.policy import Policy
-from agent.source import LeanDocument
-from agent.source.targets import find_targets
+from leanloop.gate import Reason, judge
+from leanloop.lean.checker import CliChecker
+from leanloop.lean.project import LeanCommand, lean_command
+from leanloop.lean.repl import ReplPool, split_header
+from leanloop.lean.runner import LocalExecutor
+from leanloop.policy import Policy
+from leanloop.source import LeanDocument
+from leanloop.source.targets import find_targets
 
 FAKE_REPL = Path(__file__).parent / "doubles" / "fake_repl.py"
 SOURCE = "import Init\n\nopen Nat\n\ntheorem t (α₁ : Nat) : α₁ + 0 = α₁ := by\n  sorry\n"

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from doubles.fake_lean import FakeLean
 
-from agent.errors import ConfigError, LeanNotFoundError
-from agent.lean.checker import CliChecker
-from agent.lean.project import LeanCommand, find_lake_root, lean_command
-from agent.lean.runner import LocalExecutor, run_process
+from leanloop.errors import ConfigError, LeanNotFoundError
+from leanloop.lean.checker import CliChecker
+from leanloop.lean.project import LeanCommand, find_lake_root, lean_command
+from leanloop.lean.runner import LocalExecutor, run_process
 
 # A process that starts a grandchild in its group, records the grandchild's pid, then hangs.
 HANG_WITH_CHILD = """
@@ -186,7 +186,7 @@ async def test_checker_without_lean_is_start_failed(tmp_path: Path) -> None:
 
 
 def test_options_go_before_the_file_even_with_a_placeholder() -> None:
-    from agent.lean.project import LeanCommand
+    from leanloop.lean.project import LeanCommand
 
     plain = LeanCommand(argv=["lean", "--json"], cwd=Path("/"), project_root=None)
     assert plain.for_file(Path("/x/T.lean"), ["-DmaxHeartbeats=5"]) == [

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import UsageError
-from agent.source import LeanDocument, TokenKind, UnterminatedError, tokenize
-from agent.source.targets import find_targets
+from leanloop.errors import UsageError
+from leanloop.source import LeanDocument, TokenKind, UnterminatedError, tokenize
+from leanloop.source.targets import find_targets
 
 DATA = Path(__file__).parent / "data" / "lean-reference"
 
@@ -205,7 +205,7 @@ def test_line_comment_scanner_sees_a_sorry_after_a_string_with_dashes() -> None:
 
 
 def test_an_example_is_selected_by_its_report_label() -> None:
-    from agent.errors import UsageError
+    from leanloop.errors import UsageError
 
     doc = LeanDocument("example : True := by\n  sorry\n\nexample : 1 = 1 := sorry\n")
     [target] = find_targets(doc, ["example@4"])

@@ -10,8 +10,8 @@ from conftest import RunCli
 from doubles.fake_lean import FakeLean
 from doubles.openai_server import ScriptedOpenAIServer
 
-from agent.errors import ConfigError
-from agent.settings import Price, Settings, load_settings
+from leanloop.errors import ConfigError
+from leanloop.settings import Price, Settings, load_settings
 
 
 def write(path: Path, text: str) -> Path:
@@ -151,8 +151,8 @@ def test_cli_layers_take_effect(
 
 
 def test_policy_lists_come_from_settings(tmp_path: Path) -> None:
-    from agent.session import make_policy
-    from agent.settings import load_settings
+    from leanloop.session import make_policy
+    from leanloop.settings import load_settings
 
     (tmp_path / "leanloop.toml").write_text('allow = ["decide"]\nforbid = ["omega"]\n')
     settings = load_settings({}, [tmp_path], env={"LEANLOOP_FORBID": "omega, aesop"})

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from doubles.fake_lean import FakeLean
 
-from agent.gate import Reason, Verdict, judge
-from agent.lean.checker import CliChecker
-from agent.lean.project import lean_command
-from agent.lean.runner import LocalExecutor
-from agent.policy import Policy
-from agent.source import LeanDocument
-from agent.source.targets import Target, apply_proofs, find_targets, splice
+from leanloop.gate import Reason, Verdict, judge
+from leanloop.lean.checker import CliChecker
+from leanloop.lean.project import lean_command
+from leanloop.lean.runner import LocalExecutor
+from leanloop.policy import Policy
+from leanloop.source import LeanDocument
+from leanloop.source.targets import Target, apply_proofs, find_targets, splice
 
 CRLF_SOURCE = (
     "namespace N\r\n\r\ntheorem a (n : Nat) : n + 0 = n := by\r\n  sorry\r\n\r\n"
@@ -165,11 +165,11 @@ def test_pattern_matching_whole_body_takes_arms_or_a_proof() -> None:
 
 
 async def test_gate_checks_a_pattern_matching_target(fake_lean: FakeLean, tmp_path: Path) -> None:
-    from agent.gate import judge
-    from agent.lean.checker import CliChecker
-    from agent.lean.project import lean_command
-    from agent.lean.runner import LocalExecutor
-    from agent.policy import Policy
+    from leanloop.gate import judge
+    from leanloop.lean.checker import CliChecker
+    from leanloop.lean.project import lean_command
+    from leanloop.lean.runner import LocalExecutor
+    from leanloop.policy import Policy
 
     path = tmp_path / "T.lean"
     path.write_text(ARMS, encoding="utf-8")

@@ -13,8 +13,8 @@ from conftest import RunCli
 from doubles.fake_lean import FakeLean
 from doubles.openai_server import ScriptedOpenAIServer
 
-from agent.errors import UsageError
-from agent.writeback import SourceFile, atomic_write
+from leanloop.errors import UsageError
+from leanloop.writeback import SourceFile, atomic_write
 
 KEY = {"MISTRAL_API_KEY": "test-key"}
 

@@ -1,9 +1,9 @@
 """The Lean boundary: running Lean (runner, sandbox, checker) and reading its output (messages)."""
 
-from agent.lean.checker import Checker, CliChecker, LeanResult
-from agent.lean.messages import AxiomReport, LeanMessage, Position, Severity, parse_json_lines
-from agent.lean.project import LeanCommand, find_lake_root, lean_command
-from agent.lean.runner import Executor, LocalExecutor, ProcessResult
+from leanloop.lean.checker import Checker, CliChecker, LeanResult
+from leanloop.lean.messages import AxiomReport, LeanMessage, Position, Severity, parse_json_lines
+from leanloop.lean.project import LeanCommand, find_lake_root, lean_command
+from leanloop.lean.runner import Executor, LocalExecutor, ProcessResult
 
 __all__ = [
     "AxiomReport",

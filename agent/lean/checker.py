@@ -10,9 +10,9 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel
 
-from agent.lean.messages import LeanMessage, missing_module, parse_json_lines
-from agent.lean.project import LeanCommand
-from agent.lean.runner import Executor, ProcessResult
+from leanloop.lean.messages import LeanMessage, missing_module, parse_json_lines
+from leanloop.lean.project import LeanCommand
+from leanloop.lean.runner import Executor, ProcessResult
 
 Status = Literal["ok", "timeout", "crashed", "junk", "start_failed"]
 _EXCERPT_LINES = 12

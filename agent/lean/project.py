@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from agent.errors import ConfigError, LeanNotFoundError
+from leanloop.errors import ConfigError, LeanNotFoundError
 
 LAKEFILES = ("lakefile.lean", "lakefile.toml")
 

@@ -20,11 +20,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agent.lean.checker import LeanResult
-from agent.lean.messages import LeanMessage, Position
-from agent.lean.project import LeanCommand
-from agent.lean.runner import Executor, kill_group
-from agent.source import LeanDocument, UnterminatedError
+from leanloop.lean.checker import LeanResult
+from leanloop.lean.messages import LeanMessage, Position
+from leanloop.lean.project import LeanCommand
+from leanloop.lean.runner import Executor, kill_group
+from leanloop.source import LeanDocument, UnterminatedError
 
 
 class ReplFailure(Exception):

@@ -34,7 +34,9 @@ class Executor(Protocol):
         self, argv: Sequence[str], *, cwd: Path, timeout: float, env: dict[str, str] | None = None
     ) -> ProcessResult: ...
 
-    async def start(self, argv: Sequence[str], *, cwd: Path) -> asyncio.subprocess.Process: ...
+    async def start(
+        self, argv: Sequence[str], *, cwd: Path, env: dict[str, str] | None = None
+    ) -> asyncio.subprocess.Process: ...
 
 
 class LocalExecutor:
@@ -43,21 +45,38 @@ class LocalExecutor:
     Each Lean process can take gigabytes, hence the bound; on timeout the whole group is killed so
     that `lake`'s child `lean` does not outlive it."""
 
-    def __init__(self, workers: int, preexec: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        workers: int,
+        preexec: Callable[[], None] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """``env`` is the environment every child gets unless a call passes its own (None:
+        leanloop's own)."""
         self._slots = asyncio.Semaphore(workers)
         self._preexec = preexec
+        self._env = env
 
     async def run(
         self, argv: Sequence[str], *, cwd: Path, timeout: float, env: dict[str, str] | None = None
     ) -> ProcessResult:
         async with self._slots:
-            return await run_process(argv, cwd=cwd, timeout=timeout, env=env, preexec=self._preexec)
+            return await run_process(
+                argv,
+                cwd=cwd,
+                timeout=timeout,
+                env=env if env is not None else self._env,
+                preexec=self._preexec,
+            )
 
-    async def start(self, argv: Sequence[str], *, cwd: Path) -> asyncio.subprocess.Process:
+    async def start(
+        self, argv: Sequence[str], *, cwd: Path, env: dict[str, str] | None = None
+    ) -> asyncio.subprocess.Process:
         """A process with stdin/stdout pipes in its own group; the caller bounds how many."""
         return await asyncio.create_subprocess_exec(
             *argv,
             cwd=cwd,
+            env=env if env is not None else self._env,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from agent.errors import SandboxError
-from agent.lean.runner import Executor, LocalExecutor, ProcessResult
+from leanloop.errors import SandboxError
+from leanloop.lean.runner import Executor, LocalExecutor, ProcessResult
 
 
 class Limits(BaseModel):
@@ -178,8 +178,10 @@ class SandboxExecutor:
         result = await self._inner.run(self._cage(argv, cwd), cwd=cwd, timeout=timeout, env=env)
         return result.model_copy(update={"argv": list(argv)})
 
-    async def start(self, argv: Sequence[str], *, cwd: Path) -> asyncio.subprocess.Process:
-        return await self._inner.start(self._cage(argv, cwd), cwd=cwd)
+    async def start(
+        self, argv: Sequence[str], *, cwd: Path, env: dict[str, str] | None = None
+    ) -> asyncio.subprocess.Process:
+        return await self._inner.start(self._cage(argv, cwd), cwd=cwd, env=env)
 
     def _cage(self, argv: Sequence[str], cwd: Path) -> list[str]:
         return [self._bwrap, *bwrap_args(cwd, self._scratch, argv), *argv]

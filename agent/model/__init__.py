@@ -1,9 +1,9 @@
 """The model boundary: endpoint client, built-in prover and answer extraction."""
 
-from agent.model.base import ChatMessage, Completion, Model, ProofRequest
-from agent.model.builtin import BuiltinAutomation
-from agent.model.extract import Extracted, ExtractionError, extract
-from agent.model.openai_model import OpenAIModel
+from leanloop.model.base import ChatMessage, Completion, Model, ProofRequest
+from leanloop.model.builtin import BuiltinAutomation
+from leanloop.model.extract import Extracted, ExtractionError, extract
+from leanloop.model.openai_model import OpenAIModel
 
 __all__ = [
     "BuiltinAutomation",

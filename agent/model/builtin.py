@@ -4,7 +4,7 @@ It goes through the same loop and gate as a real model; each round offers the ne
 
 from __future__ import annotations
 
-from agent.model.base import ChatMessage, Completion, ProofRequest
+from leanloop.model.base import ChatMessage, Completion, ProofRequest
 
 CORE_TACTICS = ("rfl", "decide", "simp", "omega", "simp_all", "trivial", "exact?")
 MATHLIB_TACTICS = ("norm_num", "linarith", "positivity", "aesop")

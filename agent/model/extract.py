@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agent.source import LeanDocument, TokenKind
-from agent.source.scanner import UnterminatedError, code_tokens
-from agent.source.targets import Target
+from leanloop.source import LeanDocument, TokenKind
+from leanloop.source.scanner import UnterminatedError, code_tokens
+from leanloop.source.targets import Target
 
 _THINK = re.compile(r"<(think|thinking|reasoning)>.*?(</\1>|\Z)", re.DOTALL | re.IGNORECASE)
 _FENCE = re.compile(r"```[ \t]*(?P<lang>[A-Za-z0-9_+-]*)[^\n]*\n(?P<body>.*?)(?:```|\Z)", re.DOTALL)

@@ -9,8 +9,8 @@ from typing import Any
 import openai
 from openai import AsyncOpenAI
 
-from agent.errors import EndpointAuthError, EndpointError
-from agent.model.base import ChatMessage, Completion, ProofRequest
+from leanloop.errors import EndpointAuthError, EndpointError
+from leanloop.model.base import ChatMessage, Completion, ProofRequest
 
 _MAX_RETRY_AFTER = 120.0
 

@@ -1,7 +1,7 @@
 """Lean-aware reading of source text: tokens, commands, declarations and `sorry`s."""
 
-from agent.source.document import Command, Declaration, LeanDocument
-from agent.source.scanner import Token, TokenKind, UnterminatedError, code_tokens, tokenize
+from leanloop.source.document import Command, Declaration, LeanDocument
+from leanloop.source.scanner import Token, TokenKind, UnterminatedError, code_tokens, tokenize
 
 __all__ = [
     "Command",

@@ -6,7 +6,7 @@ import bisect
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from agent.source.scanner import Token, TokenKind, tokenize
+from leanloop.source.scanner import Token, TokenKind, tokenize
 
 # Tokens that may begin a top-level command. A token only starts a command when it is the first
 # token on its line and no deeper than the command before it: Lean itself needs no such layout,

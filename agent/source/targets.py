@@ -7,8 +7,8 @@ import textwrap
 from dataclasses import dataclass
 from typing import Literal
 
-from agent.errors import UsageError
-from agent.source.document import Declaration, LeanDocument
+from leanloop.errors import UsageError
+from leanloop.source.document import Declaration, LeanDocument
 
 Mode = Literal["term", "tactic"]
 

@@ -1,7 +1,7 @@
 """Exploit corpus for the acceptance gate: every candidate here must be rejected.
 
 Each :class:`Case` is a small Lean file with one target holding `sorry`, the candidate text that
-replaces that `sorry`, and the :class:`agent.gate.Reason` the gate must give. Most cases are
+replaces that `sorry`, and the :class:`leanloop.gate.Reason` the gate must give. Most cases are
 caught by the static screen (layer 1) or the structure check (layer 2) before Lean runs; the
 ``lean_rules`` cases are clean text whose problem only Lean can reveal, so the fake Lean is
 scripted (see ``tests/doubles/fake_lean.py``) to answer the way real Lean would.
@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from agent.gate import Reason
+from leanloop.gate import Reason
 
 # A false statement, so that any "accepted" verdict is plainly an exploit.
 TACTIC = "theorem t : 1 + 1 = 3 := by\n  sorry\n"

@@ -11,13 +11,13 @@ from typing import Any
 
 from doubles.fake_lean import FakeLean
 
-from agent.gate import Verdict, judge
-from agent.lean.checker import CliChecker
-from agent.lean.project import lean_command
-from agent.lean.runner import LocalExecutor
-from agent.policy import Policy
-from agent.source import LeanDocument
-from agent.source.targets import Target, find_targets
+from leanloop.gate import Verdict, judge
+from leanloop.lean.checker import CliChecker
+from leanloop.lean.project import lean_command
+from leanloop.lean.runner import LocalExecutor
+from leanloop.policy import Policy
+from leanloop.source import LeanDocument
+from leanloop.source.targets import Target, find_targets
 
 
 @dataclass

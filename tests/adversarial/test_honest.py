@@ -11,12 +11,12 @@ from doubles.fake_lean import FakeLean
 from gate_harness import Judged, judge_case, pick_target
 from honest import HONEST, Honest
 
-from agent.gate import SENTINEL, Reason
-from agent.model.extract import ExtractionError, extract
-from agent.policy import Policy
-from agent.screen import screen
-from agent.source import LeanDocument
-from agent.source.targets import Target, splice
+from leanloop.gate import SENTINEL, Reason
+from leanloop.model.extract import ExtractionError, extract
+from leanloop.policy import Policy
+from leanloop.screen import screen
+from leanloop.source import LeanDocument
+from leanloop.source.targets import Target, splice
 
 Judge = Callable[..., Awaitable[Judged]]
 

@@ -1,0 +1,1 @@
+"""pass@k benchmark runs (`leanloop bench`)."""

@@ -1,0 +1,1 @@
+"""The CI check for Lean repositories (`leanloop ci`)."""

@@ -47,6 +47,8 @@ class Settings(BaseModel):
     backend: Literal["cli", "repl"] = "cli"
     repl_cmd: str = "lake exe repl"
     repl_max_uses: int = Field(default=64, ge=1)
+    # Loading a header's imports (`import Mathlib`) can take minutes on a cold cache.
+    repl_header_timeout: float = Field(default=600.0, gt=0)
     timeout: float = Field(default=300.0, gt=0)
     lean_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
     max_heartbeats: int | None = Field(default=None, ge=0)

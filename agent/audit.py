@@ -12,9 +12,14 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from leanloop.files import SourceFile, parse
-from leanloop.gate import SENTINEL, Reason, is_native
+from leanloop.gate import (
+    Reason,
+    axiom_problem,
+    read_sentinel,
+    reference_text,
+    sentinel_command,
+)
 from leanloop.lean.checker import Checker
-from leanloop.lean.messages import STANDARD_AXIOMS, Severity, parse_axioms
 from leanloop.loop import file_name
 from leanloop.policy import Policy
 from leanloop.screen import screen
@@ -76,7 +81,10 @@ def _name(d: Declaration, line: int) -> str:
 
 
 def _check_name(d: Declaration, line: int) -> str:
-    return d.full_name or f"leanloop_example_{line}"
+    if d.full_name:
+        return d.full_name
+    own = f"leanloop_example_{line}"
+    return f"{d.namespace}.{own}" if d.namespace else own
 
 
 class _Layout(BaseModel):
@@ -84,41 +92,75 @@ class _Layout(BaseModel):
     ranges: dict[int, tuple[int, int]]  # declaration index -> its lines in ``text``
     identity: dict[int, int]  # line of the identity check -> declaration index
     sentinels: dict[int, int]  # line of `#print axioms` -> declaration index
+    added: list[tuple[int, int]]  # line ranges leanloop added (reference copies, checks)
+    line_map: list[tuple[int, int]]  # (first line in ``text``, line delta to the user's file)
 
 
 def _assemble(doc: LeanDocument, proofs: list[tuple[int, Declaration]]) -> _Layout:
+    """The file with, around each theorem, a reference copy of its statement before it and the
+    identity check and axioms sentinel right after it. The sentinels stand next to their
+    theorems, not at the end, so an `#exit` later in the file cannot swallow them."""
     parts: list[str] = []
     pos = 0
     ranges: dict[int, tuple[int, int]] = {}
     identity: dict[int, int] = {}
+    sentinels: dict[int, int] = {}
+    added: list[tuple[int, int]] = []
+    line_map: list[tuple[int, int]] = [(1, 0)]
+    lines = 1  # the line the next part starts on
 
-    def lines() -> int:
-        return sum(p.count("\n") for p in parts) + 1
+    def put(text: str) -> None:
+        nonlocal lines
+        parts.append(text)
+        lines += text.count("\n")
 
     for i, d in proofs:
-        assert d.header_end is not None
         line = doc.position(d.keyword)[0]
-        after = d.name_end if d.name_end is not None else d.keyword + len(d.kind)
         ref = f"leanloop_ref_{line}"
-        parts.append(doc.text[pos : d.start])
-        parts.append(f"theorem {ref} {doc.text[after : d.header_end].strip()} := sorry\n\n")
-        first = lines()
+        put(doc.text[pos : d.start])
+        first_added = lines
+        put(reference_text(doc, d, ref))
+        added.append((first_added, lines - 1))
+        line_map.append((lines, doc.position(d.start)[0] - lines))
+        first = lines
         decl = doc.text[d.start : d.end]
         if d.full_name is None:
             kw = d.keyword - d.start
-            decl = decl[:kw] + f"theorem {_check_name(d, line)}" + decl[kw + len("example") :]
-        parts.append(decl)
-        ranges[i] = (first, lines())
-        parts.append("\n")
-        identity[lines()] = i
-        parts.append(f"example : type_of% @{ref} := @{_check_name(d, line)}\n")
+            own = _check_name(d, line).rsplit(".", 1)[-1]
+            decl = decl[:kw] + f"theorem {own}" + decl[kw + len("example") :]
+        put(decl)
+        ranges[i] = (first, lines)
+        put("\n")
+        first_added = lines
+        identity[lines] = i
+        own = d.full_name or _check_name(d, line).rsplit(".", 1)[-1]
+        put(f"example : type_of% @{ref} := @{own}\n")
+        sentinels[lines] = i
+        put(sentinel_command(_check_name(d, line)) + "\n")
+        added.append((first_added, lines - 1))
+        line_map.append((lines, doc.position(d.end)[0] + 1 - lines))
         pos = d.end
-    parts.append(doc.text[pos:].rstrip() + "\n\n")
-    sentinels: dict[int, int] = {}
-    for i, d in proofs:
-        sentinels[lines()] = i
-        parts.append(f"{SENTINEL} {_check_name(d, doc.position(d.keyword)[0])}\n")
-    return _Layout(text="".join(parts), ranges=ranges, identity=identity, sentinels=sentinels)
+    put(doc.text[pos:])
+    return _Layout(
+        text="".join(parts),
+        ranges=ranges,
+        identity=identity,
+        sentinels=sentinels,
+        added=added,
+        line_map=line_map,
+    )
+
+
+def _user_line(layout: _Layout, line: int) -> int | None:
+    """The user's line for a line of the assembled text; None inside what leanloop added."""
+    if any(a <= line <= b for a, b in layout.added):
+        return None
+    delta = 0
+    for first, d in layout.line_map:
+        if first > line:
+            break
+        delta = d
+    return line + delta
 
 
 def _static(doc: LeanDocument, policy: Policy, only: set[int] | None) -> list[Finding]:
@@ -226,12 +268,16 @@ async def audit_document(
                 ),
             )
         elif m.is_error and i is None and m.pos.line not in layout.sentinels:
+            user_line = _user_line(layout, m.pos.line)
+            first = m.data.splitlines()[0] if m.data else "error"
+            if user_line is None:
+                first += " (in a check leanloop added)"
             findings.append(
                 Finding(
                     theorem=None,
-                    line=m.pos.line,
+                    line=user_line if user_line is not None else 0,
                     reason=Reason.LEAN_ERROR,
-                    message=m.data.splitlines()[0] if m.data else "error",
+                    message=first,
                 )
             )
         elif i is not None and (m.is_error or m.is_sorry_warning):
@@ -245,30 +291,24 @@ async def audit_document(
                     theorem=_name(d, ln), line=ln, reason=reason, message=f"Lean: {text}", decl=i
                 ),
             )
-    answers = {
-        m.pos.line: parse_axioms(m.data)
-        for m in result.messages
-        if m.severity is Severity.INFORMATION and m.pos.line in layout.sentinels
-    }
     for line, i in layout.sentinels.items():
         d = doc.declarations[i]
         ln = doc.position(d.keyword)[0]
-        rep = answers.get(line)
-        axioms = rep.axioms if rep else None
-        if rep is None and i not in bad:
+        decl_first, _ = layout.ranges[i]
+        rep = read_sentinel(
+            result.messages, line, _check_name(d, ln), range(decl_first, line + 1)
+        )
+        axioms = rep.axioms if not isinstance(rep, str) else None
+        if isinstance(rep, str) and i not in bad:
             bad[i] = Finding(
                 theorem=_name(d, ln),
                 line=ln,
                 reason=Reason.NO_SENTINEL,
-                message="Lean gave no `#print axioms` answer",
+                message=rep,
                 decl=i,
             )
-        elif rep is not None and i not in bad:
-            extra = [
-                a
-                for a in rep.axioms
-                if a not in STANDARD_AXIOMS and not (policy.allow_native_decide and is_native(a))
-            ]
+        elif not isinstance(rep, str) and i not in bad:
+            extra = axiom_problem(rep.axioms, policy)
             if extra:
                 reason = Reason.SORRY if "sorryAx" in extra else Reason.AXIOMS
                 bad[i] = Finding(

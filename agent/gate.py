@@ -5,12 +5,21 @@ returns one :class:`Verdict`. Layers run cheapest first; the first that objects 
 
 from __future__ import annotations
 
+import asyncio
 from enum import StrEnum
 
 from pydantic import BaseModel
 
 from leanloop.lean.checker import Checker, LeanResult
-from leanloop.lean.messages import LeanMessage, Severity, goals_of, parse_axioms, try_this
+from leanloop.lean.messages import (
+    STANDARD_AXIOMS,
+    AxiomReport,
+    LeanMessage,
+    Severity,
+    goals_of,
+    parse_axioms,
+    try_this,
+)
 from leanloop.policy import Policy
 from leanloop.screen import screen
 from leanloop.source import Declaration, LeanDocument, UnterminatedError, code_tokens
@@ -37,10 +46,19 @@ class ProofError(BaseModel):
     """A Lean error, placed relative to the candidate proof when it falls inside it."""
 
     in_proof: bool
-    line: int  # 1-based; within the proof when ``in_proof``, else within the checked file
+    # 1-based; within the proof when ``in_proof``, else in the user's file (0 when ``added``)
+    line: int
     column: int
     text: str
     goals: str | None = None
+    added: bool = False  # the message points into text leanloop added, not the user's
+
+    def where(self) -> str:
+        if self.in_proof:
+            return f"line {self.line} of the proof"
+        if self.added:
+            return "lines leanloop added for the check"
+        return f"line {self.line} of the file"
 
 
 class Verdict(BaseModel):
@@ -61,6 +79,77 @@ class Verdict(BaseModel):
 
 
 SENTINEL = "#print axioms"
+# Full names, whatever the file has opened: `MessageData.ofConstName` shortens names by the open
+# namespaces, so under `open Foo` an axiom `Foo.propext` would print as `propext`.
+SENTINEL_PREFIX = "set_option pp.fullNames true in "
+
+
+def sentinel_command(full_name: str) -> str:
+    """One line. Lean logs the answer at its `#print` token (`withRef tk` in `elabPrintAxioms`,
+    src/Lean/Elab/Print.lean)."""
+    return f"{SENTINEL_PREFIX}{SENTINEL} _root_.{full_name}"
+
+
+SENTINEL_COLUMN = len(SENTINEL_PREFIX)
+
+
+def read_sentinel(
+    messages: list[LeanMessage], line: int, full_name: str, guarded: range
+) -> AxiomReport | str:
+    """The one `#print axioms` answer for ``full_name`` at the sentinel on ``line``, or why
+    there is none to trust.
+
+    An answer must stand at the sentinel's own position and name its constant. Anything that
+    looks like an answer inside ``guarded`` (the lines the candidate could influence) or a
+    second answer at the sentinel means a message was forged, and the check fails."""
+    at_sentinel: list[AxiomReport] = []
+    for m in messages:
+        if m.severity is not Severity.INFORMATION:
+            continue
+        report = parse_axioms(m.data)
+        if report is None:
+            continue
+        if m.pos.line == line:
+            if m.pos.column != SENTINEL_COLUMN or not _names_constant(report.name, full_name):
+                return "an axioms answer at the sentinel does not belong to it"
+            at_sentinel.append(report)
+        elif m.pos.line in guarded:
+            return f"an axioms answer appeared at line {m.pos.line}, where no sentinel stands"
+    if not at_sentinel:
+        return "Lean never answered `#print axioms` for the theorem, so the check did not finish"
+    if len(at_sentinel) > 1:
+        return "Lean's output holds more than one axioms answer for the sentinel"
+    return at_sentinel[0]
+
+
+def _names_constant(printed: str, full_name: str) -> bool:
+    # A private theorem's real name is `_private.<module>.0.<name>`. How `#print axioms` prints
+    # it is not in the recordings; both spellings are accepted, nothing else.
+    # Guillemets only quote (`«my lemma»`), so they are compared away.
+    printed = printed.replace("«", "").replace("»", "").removeprefix("_root_.")
+    full_name = full_name.replace("«", "").replace("»", "")
+    if printed == full_name:
+        return True
+    return printed.startswith("_private.") and printed.endswith(".0." + full_name)
+
+
+def axiom_problem(axioms: list[str], policy: Policy) -> list[str]:
+    """Axioms beyond the standard three (and, when allowed, native ones), as printed."""
+    return [
+        a.removeprefix("_root_.")
+        for a in axioms
+        if a.removeprefix("_root_.") not in STANDARD_AXIOMS
+        and not (policy.allow_native_decide and is_native(a.removeprefix("_root_.")))
+    ]
+
+
+def reference_text(doc: LeanDocument, decl: Declaration, ref: str) -> str:
+    """A theorem holding the untouched statement, behind the target's own `… in` prefixes so it
+    is elaborated in exactly the target's context."""
+    assert decl.header_end is not None
+    prefix = doc.text[decl.start : decl.own_start] if decl.prefix_end is not None else ""
+    after = decl.name_end if decl.name_end is not None else decl.keyword + len(decl.kind)
+    return f"{prefix}theorem {ref} {doc.text[after : decl.header_end].strip()} := sorry\n\n"
 
 
 class CheckedCopy(BaseModel):
@@ -68,20 +157,19 @@ class CheckedCopy(BaseModel):
     of the untouched statement before it, an identity check and the axioms sentinel after it."""
 
     text: str
+    prefix_len: int  # the untouched file text before the target's command
+    prefix_lines: int  # lines of that prefix (its last line may continue)
+    ref_len: int
     proof_start: int
     proof_end: int
+    decl_end: int  # end of the target's command in ``text``
     proof_lines: list[str]  # the proof as the model wrote it, for mapping columns back
     decl_lines: tuple[int, int]  # first and last line of the target in ``text``
     identity_line: int
     sentinel_line: int
-
-
-def _header(doc: LeanDocument, target: Target) -> str:
-    """The statement as written: binders and type, between the name and `:=`."""
-    d = target.decl
-    assert d.header_end is not None
-    after = d.name_end if d.name_end is not None else d.keyword + len(d.kind)
-    return doc.text[after : d.header_end].strip()
+    hole_start: int  # the hole in the user's file, for mapping text after the proof back
+    hole_end: int
+    decl_start: int
 
 
 def checked_copy(doc: LeanDocument, target: Target, spliced: Spliced, proof: str) -> CheckedCopy:
@@ -90,36 +178,45 @@ def checked_copy(doc: LeanDocument, target: Target, spliced: Spliced, proof: str
     # The reference is elaborated where the target is, so it sees the same context.
     # Not yet seen against real Lean (tests/test_real_gate.py checks it where Lean exists):
     # that `type_of%` elaborates here, universe-polymorphic statements included; that a
-    # namespace left open at the end of the cut copy is accepted; that `#print axioms Ns.x`
-    # resolves a `private` theorem.
-    ref_text = f"theorem {ref} {_header(doc, target)} := sorry\n\n"
+    # namespace left open at the end of the cut copy is accepted; that `#print axioms
+    # _root_.Ns.x` resolves a `private` theorem.
+    ref_text = reference_text(doc, d, ref)
     body = spliced.text[d.start : spliced.decl_end]
     proof_start = spliced.proof_start - d.start
     proof_end = spliced.proof_end - d.start
     if d.full_name is None:
         # `#print axioms` needs a name: an `example` becomes a theorem in the checked copy only.
         kw = d.keyword - d.start
-        named = f"theorem {target.check_name}"
+        named = f"theorem {target.local_check_name}"
         body = body[:kw] + named + body[kw + len("example") :]
         shift = len(named) - len("example")
         proof_start, proof_end = proof_start + shift, proof_end + shift
-    prefix = spliced.text[: d.start] + ref_text
-    text = prefix + body
-    first_line = prefix.count("\n") + 1
+    prefix = doc.text[: d.start]
+    head = prefix + ref_text
+    text = head + body
+    first_line = head.count("\n") + 1
     last_line = text.count("\n") + 1
+    decl_end = len(text)
     text = text.rstrip() + "\n\n"
     identity_line = text.count("\n") + 1
-    text += f"example : type_of% @{ref} := @{target.check_name}\n"
+    text += f"example : type_of% @{ref} := @{target.local_check_name}\n"
     sentinel_line = identity_line + 1
-    text += f"{SENTINEL} {target.check_name}\n"
+    text += sentinel_command(target.check_name) + "\n"
     return CheckedCopy(
         text=text,
-        proof_start=len(prefix) + proof_start,
-        proof_end=len(prefix) + proof_end,
+        prefix_len=len(prefix),
+        prefix_lines=prefix.count("\n") + 1,
+        ref_len=len(ref_text),
+        proof_start=len(head) + proof_start,
+        proof_end=len(head) + proof_end,
+        decl_end=decl_end,
         proof_lines=proof_lines(proof),
         decl_lines=(first_line, last_line),
         identity_line=identity_line,
         sentinel_line=sentinel_line,
+        hole_start=target.hole_start,
+        hole_end=target.hole_end,
+        decl_start=d.start,
     )
 
 
@@ -147,11 +244,46 @@ def structure_problem(doc: LeanDocument, target: Target, spliced: Spliced) -> st
     [new] = region.declarations
     if signature(region, new)[::2] != signature(doc, d)[::2] or new.name != d.name:
         return "After splicing, the theorem's statement changed."
+    # Every line of the proof after its first must sit deeper than the declaration: Lean ends
+    # a tactic block at a line indented less than the block, and what follows is a command.
+    floor = doc.line_indent(d.own_start)
+    proof = spliced.text[spliced.proof_start : spliced.proof_end]
+    for ln in proof.replace("\r\n", "\n").split("\n")[1:]:
+        if ln.strip() and len(ln) - len(ln.lstrip(" \t")) <= floor:
+            return (
+                "A line of the proof is not indented past the declaration, so Lean would read "
+                "it as a new command."
+            )
     return None
 
 
-def _place(copy: CheckedCopy, copy_doc: LeanDocument, msg: LeanMessage) -> ProofError:
-    offset = copy_doc.offset(msg.pos.line, msg.pos.column)
+class _CopyIndex:
+    """Positions in a checked copy, mapped back to the proof or to the user's file.
+
+    The copy is the untouched prefix of the user's file, then text leanloop wrote (the
+    reference statement, the target with its proof, the checks after it). Only the part after
+    the prefix is indexed here; the prefix uses the user's document, parsed once."""
+
+    def __init__(self, doc: LeanDocument, copy: CheckedCopy) -> None:
+        self.doc = doc
+        self.copy = copy
+        tail = copy.text[copy.prefix_len :]
+        self._tail_starts = [0, *(k + 1 for k, c in enumerate(tail) if c == "\n")]
+        # The prefix's last line continues into the tail when the target starts mid-line.
+        self._base_col = copy.prefix_len - (doc.text.rfind("\n", 0, copy.prefix_len) + 1)
+
+    def offset(self, line: int, column: int) -> int:
+        if line < self.copy.prefix_lines:
+            return self.doc.offset(line, column)
+        k = line - self.copy.prefix_lines
+        if k >= len(self._tail_starts):
+            return len(self.copy.text)
+        col = column - self._base_col if k == 0 else column
+        return self.copy.prefix_len + self._tail_starts[k] + max(col, 0)
+
+
+def _place(copy: CheckedCopy, index: _CopyIndex, msg: LeanMessage) -> ProofError:
+    offset = index.offset(msg.pos.line, msg.pos.column)
     goals = goals_of(msg)
     if copy.proof_start <= offset <= copy.proof_end:
         proof = copy.text[copy.proof_start : copy.proof_end]
@@ -165,9 +297,29 @@ def _place(copy: CheckedCopy, copy_doc: LeanDocument, msg: LeanMessage) -> Proof
             added = (len(placed) - len(placed.lstrip())) - (len(mine) - len(mine.lstrip()))
             column = max(column - added, 0)
         return ProofError(in_proof=True, line=line, column=column, text=msg.data, goals=goals)
-    return ProofError(
-        in_proof=False, line=msg.pos.line, column=msg.pos.column, text=msg.data, goals=goals
-    )
+    user = _user_offset(copy, offset)
+    if user is None:
+        return ProofError(
+            in_proof=False, line=0, column=0, text=msg.data, goals=goals, added=True
+        )
+    line, column = index.doc.position(user)
+    return ProofError(in_proof=False, line=line, column=column, text=msg.data, goals=goals)
+
+
+def _user_offset(copy: CheckedCopy, offset: int) -> int | None:
+    """The offset in the user's file that ``offset`` in the copy comes from; None for text
+    leanloop added (the reference statement, the checks after the target)."""
+    if offset < copy.prefix_len:
+        return offset
+    head = copy.prefix_len + copy.ref_len
+    if offset < head:
+        return None
+    if offset < copy.proof_start:
+        # An `example` is renamed in the copy; past the keyword, columns shift on that line.
+        return min(copy.decl_start + offset - head, copy.hole_start)
+    if copy.proof_end < offset <= copy.decl_end:
+        return copy.hole_end + max(offset - copy.proof_end - 1, 0)
+    return None
 
 
 def _process_failure(result: LeanResult) -> Verdict | None:
@@ -182,7 +334,9 @@ def _process_failure(result: LeanResult) -> Verdict | None:
     return Verdict.reject(reasons[result.status], result.describe(), lean_seconds=result.seconds)
 
 
-def evaluate(result: LeanResult, copy: CheckedCopy, target: Target, policy: Policy) -> Verdict:
+def evaluate(
+    result: LeanResult, copy: CheckedCopy, target: Target, policy: Policy, doc: LeanDocument
+) -> Verdict:
     """Layers 3 and 4: read Lean's answer for one checked copy."""
     if (failed := _process_failure(result)) is not None:
         return failed
@@ -194,22 +348,21 @@ def evaluate(result: LeanResult, copy: CheckedCopy, target: Target, policy: Poli
             missing_module=module,
             lean_seconds=secs,
         )
-    copy_doc = LeanDocument(copy.text)
+    index = _CopyIndex(doc, copy)
     errors = result.errors
     if any(m.pos.line == copy.identity_line for m in errors):
         return Verdict.reject(
             Reason.STATEMENT,
             "Lean found that the proved statement is not the original statement.",
-            errors=[_place(copy, copy_doc, m) for m in errors],
+            errors=[_place(copy, index, m) for m in errors],
             lean_seconds=secs,
         )
     if errors:
-        placed = [_place(copy, copy_doc, m) for m in errors]
+        placed = [_place(copy, index, m) for m in errors]
         first = placed[0]
-        where = f"line {first.line} of the proof" if first.in_proof else f"line {first.line}"
         return Verdict.reject(
             Reason.LEAN_ERROR,
-            f"Lean reported {len(errors)} error(s), the first at {where}: "
+            f"Lean reported {len(errors)} error(s), the first at {first.where()}: "
             f"{first.text.splitlines()[0] if first.text else ''}",
             errors=placed,
             lean_seconds=secs,
@@ -218,19 +371,12 @@ def evaluate(result: LeanResult, copy: CheckedCopy, target: Target, policy: Poli
     for m in result.messages:
         if m.is_sorry_warning and first_line <= m.pos.line <= last_line:
             return Verdict.reject(Reason.SORRY, "The proof still uses `sorry`.", lean_seconds=secs)
-    report = None
-    for m in result.messages:
-        if m.severity is Severity.INFORMATION and m.pos.line == copy.sentinel_line:
-            report = parse_axioms(m.data)
-            if report is not None:
-                break
-    if report is None:
-        return Verdict.reject(
-            Reason.NO_SENTINEL,
-            "Lean never answered `#print axioms` for the theorem, so the check did not finish.",
-            lean_seconds=secs,
-        )
-    bad = [a for a in report.nonstandard if not (policy.allow_native_decide and is_native(a))]
+    guarded = range(first_line, copy.sentinel_line + 1)
+    report = read_sentinel(result.messages, copy.sentinel_line, target.check_name, guarded)
+    if isinstance(report, str):
+        return Verdict.reject(Reason.NO_SENTINEL, report[0].upper() + report[1:] + ".",
+                              lean_seconds=secs)  # fmt: skip
+    bad = axiom_problem(report.axioms, policy)
     if bad:
         return Verdict.reject(
             Reason.AXIOMS if "sorryAx" not in bad else Reason.SORRY,
@@ -238,13 +384,13 @@ def evaluate(result: LeanResult, copy: CheckedCopy, target: Target, policy: Poli
             axioms=report.axioms,
             lean_seconds=secs,
         )
-    native = any(is_native(a) for a in report.nonstandard)
+    native = any(is_native(a) for a in report.axioms)
     suggestions = [
         text
         for m in result.messages
         if m.severity is Severity.INFORMATION
         and (text := try_this(m.data)) is not None
-        and _place(copy, copy_doc, m).in_proof
+        and _place(copy, index, m).in_proof
     ]
     return Verdict(
         accepted=True,
@@ -257,6 +403,7 @@ def evaluate(result: LeanResult, copy: CheckedCopy, target: Target, policy: Poli
 
 
 def is_native(axiom: str) -> bool:
+    axiom = axiom.removeprefix("_root_.")
     return axiom in ("Lean.ofReduceBool", "Lean.trustCompiler") or "._native." in axiom
 
 
@@ -271,6 +418,18 @@ async def judge(
     file_name: str = "Check.lean",
 ) -> Verdict:
     """Decide whether ``proof`` proves ``target``. The only path to an accepted verdict."""
+    prepared = await asyncio.to_thread(prepare, doc, target, proof, policy, whole_body)
+    if isinstance(prepared, Verdict):
+        return prepared
+    result = await checker.check(prepared.text, file_name=file_name)
+    return await asyncio.to_thread(evaluate, result, prepared, target, policy, doc)
+
+
+def prepare(
+    doc: LeanDocument, target: Target, proof: str, policy: Policy, whole_body: bool = False
+) -> CheckedCopy | Verdict:
+    """Layers 1 and 2, then the text Lean checks. CPU-bound: the caller runs it off the event
+    loop. Only the target's own region is parsed; the rest of the file was parsed once."""
     if not proof.strip():
         return Verdict.reject(Reason.EMPTY, "The answer contained no proof.")
     if (finding := screen(proof, policy)) is not None:
@@ -278,6 +437,5 @@ async def judge(
     spliced = splice(doc, target, proof, whole_body=whole_body)
     if (problem := structure_problem(doc, target, spliced)) is not None:
         return Verdict.reject(Reason.STRUCTURE, problem)
-    copy = checked_copy(doc, target, spliced, proof)
-    result = await checker.check(copy.text, file_name=file_name)
-    return evaluate(result, copy, target, policy)
+    wrapped = splice(doc, target, proof, whole_body=whole_body, wrap=True)
+    return checked_copy(doc, target, wrapped, proof)

@@ -7,10 +7,12 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from leanloop.files import SourceFile, parse
-from leanloop.gate import SENTINEL
+from leanloop.gate import sentinel_command
 from leanloop.lean.checker import Checker
 from leanloop.lean.messages import LeanMessage, Severity, parse_axioms
 from leanloop.loop import file_name
+from leanloop.source import LeanDocument
+from leanloop.source.targets import find_targets
 
 
 class TheoremAxioms(BaseModel):
@@ -18,6 +20,16 @@ class TheoremAxioms(BaseModel):
     line: int
     axioms: list[str] | None  # None when Lean gave no answer (e.g. the theorem failed)
     nonstandard: list[str] = []
+
+
+class TargetInfo(BaseModel):
+    """How leanloop reads a target, so a mis-parse is visible before any model call."""
+
+    name: str
+    line: int
+    hole: str  # tactic hole | term hole | whole body
+    statement: str
+    unsure: list[str] = []  # constructs leanloop could not place with certainty
 
 
 class FileCheck(BaseModel):
@@ -30,6 +42,7 @@ class FileCheck(BaseModel):
     sorries: int  # `sorry` tokens in the source
     sorry_warnings: int  # declarations Lean says use `sorry`
     theorems: list[TheoremAxioms]
+    targets: list[TargetInfo] = []
 
     @property
     def ok(self) -> bool:
@@ -53,6 +66,12 @@ class FileCheck(BaseModel):
                 ax = ", ".join(t.axioms)
             flag = "  <- nonstandard" if t.nonstandard else ""
             lines.append(f"  {t.name} (line {t.line}): {ax}{flag}")
+        if self.targets:
+            lines.append("")
+            lines.append(f"{len(self.targets)} target(s) to prove:")
+        for g in self.targets:
+            lines.append(f"  {g.name} (line {g.line}), {g.hole}: {g.statement}")
+            lines.extend(f"    could not place {u} for sure" for u in g.unsure)
         return "\n".join(lines)
 
 
@@ -63,7 +82,7 @@ async def inspect_file(path: Path, checker: Checker) -> FileCheck:
     text = doc.text.rstrip() + "\n\n"
     first_sentinel = text.count("\n") + 1
     for d in named:
-        text += f"{SENTINEL} {d.full_name}\n"
+        text += sentinel_command(d.full_name or "") + "\n"
     result = await checker.check(text, file_name=file_name(str(path)))
     # Lean saw a scratch copy; the messages are about the user's file.
     own = [
@@ -98,4 +117,21 @@ async def inspect_file(path: Path, checker: Checker) -> FileCheck:
         sorries=sum(len(d.sorries) for d in doc.declarations),
         sorry_warnings=sum(m.is_sorry_warning for m in own),
         theorems=theorems,
+        targets=target_infos(doc),
     )
+
+
+def target_infos(doc: LeanDocument) -> list[TargetInfo]:
+    out = []
+    for t in find_targets(doc):
+        d = t.decl
+        end = d.header_end if d.header_end is not None else d.end
+        after = d.name_end if d.name_end is not None else d.keyword + len(d.kind)
+        statement = " ".join(doc.text[after:end].split())
+        hole = "whole body" if t.whole_body else f"{t.mode} hole"
+        out.append(
+            TargetInfo(
+                name=t.name, line=t.line, hole=hole, statement=statement, unsure=list(d.unsure)
+            )
+        )
+    return out

@@ -112,6 +112,8 @@ class Policy(BaseModel):
 
     forbidden: dict[str, str] = DEFAULT_FORBIDDEN
     allow_native_decide: bool = False
+    # Tokens the project allowed explicitly; the screen leaves them alone everywhere.
+    allowed: frozenset[str] = frozenset()
 
     @classmethod
     def build(
@@ -129,4 +131,8 @@ class Policy(BaseModel):
         if allow_native_decide:
             for tok in NATIVE_TOKENS:
                 forbidden.pop(tok, None)
-        return cls(forbidden=forbidden, allow_native_decide=allow_native_decide)
+        return cls(
+            forbidden=forbidden,
+            allow_native_decide=allow_native_decide,
+            allowed=frozenset(allow or []),
+        )

@@ -38,14 +38,19 @@ async def _judge_whole(
 ) -> dict[str, str]:
     """Per target, why the whole new file does not confirm its proof (empty when all is well)."""
     names = [t.name for t, _, _ in chosen]
+    text, spans = apply_proofs(doc, chosen)
     try:
-        new_doc = LeanDocument(apply_proofs(doc, chosen))
+        new_doc = LeanDocument(text)
     except UnterminatedError as e:
         return dict.fromkeys(names, f"the new file has an {e}")
     if [signature(new_doc, d) for d in new_doc.declarations] != [
         signature(doc, d) for d in doc.declarations
     ]:
         return dict.fromkeys(names, "the declarations of the file changed")
+    holes = sorted((t.hole_start, t.hole_end) if not w and not t.whole_body else
+                   _body_span(t) for t, _, w in chosen)  # fmt: skip
+    if _commands_outside(doc, holes) != _commands_outside(new_doc, spans):
+        return dict.fromkeys(names, "the commands of the file outside the proofs changed")
     index = {doc.declarations.index(t.decl): t.name for t, _, _ in chosen}
     report = await audit_document(new_doc, checker, policy, path=file_name, only=set(index))
     failed: dict[str, str] = {}
@@ -64,6 +69,27 @@ async def _judge_whole(
     return failed
 
 
+def _body_span(t: Target) -> tuple[int, int]:
+    d = t.decl
+    start = d.assign + 2 if d.assign is not None else (d.header_end or d.end)
+    return start, d.end
+
+
+def _commands_outside(doc: LeanDocument, spans: list[tuple[int, int]]) -> list[list[str]]:
+    """Every command's code tokens, those inside the proof spans left out: the whole file
+    outside the proofs must be the original, command by command."""
+    out: list[list[str]] = []
+    for cmd in doc.commands:
+        out.append(
+            [
+                t.text
+                for t in cmd.tokens
+                if t.is_code and not any(a <= t.start < b for a, b in spans)
+            ]
+        )
+    return out
+
+
 async def final_check(
     doc: LeanDocument,
     chosen: list[tuple[Target, str, bool]],
@@ -77,7 +103,8 @@ async def final_check(
     while chosen:
         failed = await _judge_whole(doc, chosen, checker, baseline, policy, file_name)
         if not failed:
-            return FinalCheck(apply_proofs(doc, chosen), [t.name for t, _, _ in chosen], dropped)
+            text, _ = apply_proofs(doc, chosen)
+            return FinalCheck(text, [t.name for t, _, _ in chosen], dropped)
         dropped.update(failed)
         if len(failed) == len(chosen):
             break

@@ -70,13 +70,15 @@ def test_no_key_proves_the_bundled_example_with_the_portfolio(
     assert all(t["status"] == "proved" for t in report["targets"])
     by_name = {t["name"]: t for t in report["targets"]}
     le = by_name["LeanloopExamples.le_succ_self"]
-    assert (le["proof"], le["rounds"], le["model_calls"]) == ("decide", 2, 2)
+    # `rfl` fails (scripted) and `decide` fails on a free variable, as in real Lean.
+    assert le["proof"] not in ("rfl", "decide")
+    assert le["rounds"] == le["model_calls"] >= 3
     assert le["cost_usd"] == 0.0
     assert by_name["LeanloopExamples.add_zero'"]["proof"] == "rfl"
 
     text = path.read_text("utf-8")
     assert find_targets(LeanDocument(text)) == []
-    assert "theorem le_succ_self (n : Nat) : n ≤ n + 1 := by\n  decide\n" in text
+    assert f"theorem le_succ_self (n : Nat) : n ≤ n + 1 := by\n  {le['proof']}\n" in text
     assert "theorem two_plus_two : 2 + 2 = 4 := by rfl\n" in text
     # the example stays an example (it is only named for `#print axioms` in Lean's copy)
     assert "example : (10 : Nat) - 3 = 7 := by\n  rfl\n" in text

@@ -228,8 +228,8 @@ def test_scenario_axioms(fake_lean: FakeLean, tmp_path: Path) -> None:
     )
     _, messages = lean_json(tmp_path, source)
     assert [m["data"] for m in messages] == [
-        "'a' depends on axioms: [propext, Classical.choice]",
-        "'b' depends on axioms: [propext, Classical.choice]",
+        "'a' depends on axioms: [propext, Classical.choice, Quot.sound]",
+        "'b' depends on axioms: [propext, Classical.choice, Quot.sound]",
     ]
 
 

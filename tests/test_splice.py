@@ -57,7 +57,9 @@ def test_crlf_is_kept_when_splicing() -> None:
 
 def test_apply_several_proofs_at_once() -> None:
     doc, [a, b, ex] = targets(CRLF_SOURCE)
-    text = apply_proofs(doc, [(ex, "trivial", False), (a, "simp", False), (b, "by decide", False)])
+    text, _ = apply_proofs(
+        doc, [(ex, "trivial", False), (a, "simp", False), (b, "by decide", False)]
+    )
     assert text == CRLF_SOURCE.replace(
         "  sorry\r\n\r\ntheorem b", "  simp\r\n\r\ntheorem b"
     ).replace(":= sorry", ":= by decide").replace("    sorry", "    trivial")
@@ -141,7 +143,8 @@ def test_pattern_matching_theorem_is_a_target() -> None:
     doc = LeanDocument(ARMS)
     [target] = find_targets(doc)
     assert target.decl.arms is not None and target.decl.assign is None
-    assert (target.mode, target.whole_body, target.line) == ("term", False, 2)
+    # The target's line is its keyword's, as `check` and reports give it.
+    assert (target.mode, target.whole_body, target.line) == ("term", False, 1)
     assert splice(doc, target, "rfl").text == ARMS.replace("=> sorry", "=> rfl")
 
 
@@ -179,5 +182,5 @@ async def test_gate_checks_a_pattern_matching_target(fake_lean: FakeLean, tmp_pa
     verdict = await judge(doc, target, "rfl", checker, Policy.build())
     assert verdict.accepted, verdict.message
     sent = fake_lean.checked_sources()[-1]
-    assert "theorem leanloop_ref_2 : ∀ n : Nat, n + 0 = n := sorry" in sent
-    assert "example : type_of% @leanloop_ref_2 := @z" in sent
+    assert "theorem leanloop_ref_1 : ∀ n : Nat, n + 0 = n := sorry" in sent
+    assert "example : type_of% @leanloop_ref_1 := @z" in sent

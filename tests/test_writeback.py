@@ -174,9 +174,9 @@ def test_whole_file_check_runs_the_gate_for_each_changed_theorem(
     assert proc.returncode == 0, proc.stderr
     final = fake_lean.checked_sources()[-1]
     assert "example : type_of% @leanloop_ref_5 := @N.a" in final
-    assert "#print axioms N.a" in final
-    assert "#print axioms leanloop_example_10" in final
-    assert "#print axioms N.done" not in final
+    assert "#print axioms _root_.N.a" in final
+    assert "#print axioms _root_.leanloop_example_10" in final
+    assert "N.done" not in final.split("theorem done")[1]
     assert path.read_text("utf-8").count("sorry") == 0
 
 

@@ -21,11 +21,33 @@ COMMAND_KEYWORDS = (
     DECL_KINDS
     | MODIFIERS
     | frozenset(
+        # Lean core (src/Lean/Parser/Command.lean and the elaborators that register commands)
+        # and Mathlib/Batteries/Aesop commands. Families by prefix are in COMMAND_PREFIXES.
         """namespace section end open export variable universe import set_option attribute
         mutual macro macro_rules syntax elab elab_rules notation infix infixl infixr prefix
-        postfix initialize builtin_initialize deriving declare_syntax_cat register_option
-        run_cmd local scoped @[""".split()
+        postfix initialize deriving run_cmd run_elab run_meta local scoped @[ include omit
+        seal unseal add_decl_doc simproc dsimproc simproc_decl dsimproc_decl grind_pattern
+        module prelude alias irreducible_def proof_wanted assert_not_exists
+        assert_not_imported notation3 library_note initialize_simps_projections
+        suppress_compilation unsuppress_compilation compile_inductive compile_def
+        mk_iff_of_inductive_prop add_aesop_rules erase_aesop_rules unif_hint recall
+        binder_predicate opaque_repr coinductive partial_fixpoint open_locale
+        elab_stx_quot extend_docs attribute_hint whatsnew""".split()
     )
+)
+# Every `register_*`, `builtin_*` and `declare_*` word is a command in Lean or Mathlib
+# (register_simp_attr, builtin_initialize, declare_syntax_cat, declare_aesop_rule_sets, …).
+COMMAND_PREFIXES = ("register_", "builtin_", "declare_")
+
+
+def is_command_keyword(word: str) -> bool:
+    return word in COMMAND_KEYWORDS or word.startswith(COMMAND_PREFIXES)
+
+
+# Commands that take a following command with `… in` (the `in` combinator,
+# src/Lean/Parser/Command.lean: `command " in " command`).
+IN_PREFIXES = frozenset(
+    "open set_option include omit variable universe attribute unseal seal local".split()
 )
 PROOF_KINDS = frozenset({"theorem", "lemma", "example"})
 _OPEN = frozenset(["(", "[", "{", "⟨", "⦃", "@["])
@@ -47,6 +69,20 @@ class Declaration:
     sorries: tuple[int, ...]
     first_sorry_tactic: bool = False  # whether the first sorry stands where a tactic goes
     arms: int | None = None  # offset of the first `|` of a definition by pattern matching
+    # Where the declaration proper starts, after `open X in`-style prefixes (== start if none).
+    prefix_end: int | None = None
+    namespace: str = ""  # the enclosing namespaces, dotted
+    # Constructs of the statement leanloop could not place with certainty (shown by `check`).
+    unsure: tuple[str, ...] = ()
+
+    @property
+    def own_start(self) -> int:
+        return self.prefix_end if self.prefix_end is not None else self.start
+
+    @property
+    def check_full_name(self) -> str | None:
+        """The name Lean knows it by (`_root_`-free); None for an `example`."""
+        return self.full_name
 
     @property
     def header_end(self) -> int | None:
@@ -193,14 +229,14 @@ def _split_commands(text: str, tokens: list[Token]) -> list[Command]:
             continue
         starter = tok.kind is TokenKind.DOC_COMMENT or (
             tok.kind in (TokenKind.IDENT, TokenKind.SYMBOL)
-            and (tok.text in COMMAND_KEYWORDS or tok.text.startswith("#"))
+            and (is_command_keyword(tok.text) or tok.text.startswith("#"))
         )
         if starter and _first_on_line(text, tok):
             col = _column(text, tok.start)
             if not cur:
                 cur, cur_col = [tok], col
                 continue
-            if col <= cur_col and not _is_prefix_only(cur):
+            if col <= cur_col and not _is_prefix_only(cur) and not _ends_in_prefix(cur):
                 commands.append(Command(tuple(cur), cur_col))
                 cur, cur_col = [tok], col
                 continue
@@ -210,6 +246,40 @@ def _split_commands(text: str, tokens: list[Token]) -> list[Command]:
     if cur:
         commands.append(Command(tuple(cur), cur_col))
     return commands
+
+
+def _ends_in_prefix(tokens: list[Token]) -> bool:
+    """Whether the command so far is a chain of `open X in`-style prefixes, which the next
+    command continues."""
+    end = _prefix_chain_end(tokens)
+    return end > 0 and _is_prefix_only(tokens[end:])
+
+
+def _prefix_chain_end(code: list[Token]) -> int:
+    """Index of the first token after the leading `… in` prefixes (0 if there are none)."""
+    i = 0
+    while i < len(code) and code[i].kind is not TokenKind.DOC_COMMENT and (
+        code[i].text in IN_PREFIXES
+    ):
+        depth = 0
+        j = i + 1
+        while j < len(code):
+            t = code[j]
+            if t.text in _OPEN:
+                depth += 1
+            elif t.text in _CLOSE:
+                depth = max(depth - 1, 0)
+            elif depth == 0 and t.text == "in":
+                break
+            elif depth == 0 and t.kind is not TokenKind.DOC_COMMENT and (
+                t.text in DECL_KINDS or t.text == "@["
+            ):
+                return i
+            j += 1
+        if j >= len(code):
+            return i
+        i = j + 1
+    return i
 
 
 def _keyword_index(code: list[Token]) -> int | None:
@@ -231,6 +301,12 @@ def _declarations(text: str, commands: list[Command]) -> list[Declaration]:
     out: list[Declaration] = []
     for cmd in commands:
         code = list(cmd.tokens)
+        skip = _prefix_chain_end(code)
+        if skip and skip < len(code):
+            prefix_end: int | None = code[skip].start
+            code = code[skip:]
+        else:
+            prefix_end = None
         ki = _keyword_index(code)
         if ki is None:
             continue
@@ -253,7 +329,7 @@ def _declarations(text: str, commands: list[Command]) -> list[Declaration]:
             continue
         if kw.text not in DECL_KINDS:
             continue
-        out.append(_declaration(text, cmd, kw, rest, scopes))
+        out.append(_declaration(text, cmd, kw, rest, scopes, prefix_end))
     return out
 
 
@@ -262,7 +338,12 @@ def _first_line(text: str, tok: Token, kw: Token) -> bool:
 
 
 def _declaration(
-    text: str, cmd: Command, kw: Token, rest: list[Token], scopes: list[tuple[str, str]]
+    text: str,
+    cmd: Command,
+    kw: Token,
+    rest: list[Token],
+    scopes: list[tuple[str, str]],
+    prefix_end: int | None = None,
 ) -> Declaration:
     name_tok: Token | None = None
     if kw.text not in ("example", "instance") and rest and rest[0].kind is TokenKind.IDENT:
@@ -286,28 +367,13 @@ def _declaration(
             name_tok = rest[idx]
     name = name_tok.text if name_tok else None
     full_name: str | None = None
+    namespace = ".".join(n for k, n in scopes if k == "namespace" and n)
     if name is not None:
         if name.startswith("_root_."):
             full_name = name[len("_root_.") :]
         else:
-            prefix = ".".join(n for k, n in scopes if k == "namespace" and n)
-            full_name = f"{prefix}.{name}" if prefix else name
-    assign: int | None = None
-    arms: int | None = None
-    depth = 0
-    for t in rest:
-        if t.text in _OPEN:
-            depth += 1
-        elif t.text in _CLOSE:
-            depth = max(depth - 1, 0)
-        elif t.text == ":=" and depth == 0:
-            assign = t.start
-            break
-        elif depth == 0 and t.text == "|":
-            arms = t.start
-            break
-        elif depth == 0 and t.text == "where":
-            break
+            full_name = f"{namespace}.{name}" if namespace else name
+    assign, arms, unsure = _decl_val(rest)
     header_end = assign if assign is not None else arms
     sorries = tuple(
         t.start
@@ -321,6 +387,9 @@ def _declaration(
     if sorries:
         first_tactic = _is_tactic_position(text, rest, sorries[0], header_end)
     return Declaration(
+        prefix_end=prefix_end,
+        namespace=namespace,
+        unsure=unsure,
         kind=kw.text,
         name=name,
         full_name=full_name,
@@ -336,15 +405,159 @@ def _declaration(
     )
 
 
+# Words whose `:=` belongs to them, not to the declaration: `let x := v; body` and friends in a
+# statement (Term.lean: `let`, `have`, `haveI`, `letI`, `let_fun`, `set`… each `letDecl`).
+_LOCAL_BINDERS = frozenset({"let", "have", "haveI", "letI", "let_fun", "let_delayed"})
+# After these, a `|` belongs to the term (match alternatives, `fun | p => …`).
+_ALT_OWNERS = frozenset({"match", "fun", "λ", "nomatch", "nofun", "intro", "with"})
+
+
+def _decl_val(rest: list[Token]) -> tuple[int | None, int | None, tuple[str, ...]]:
+    """Where the statement (`declSig`) ends and the body (`declVal`) begins.
+
+    src/Lean/Parser/Command.lean: `declSig := many binder >> typeSpec`, then
+    `declVal := declValSimple <|> declValEqns <|> whereStructInst`, where `declValSimple` starts
+    with `:=` and `declValEqns` with the `|` of `matchAlts`. Inside the statement, a `:=` can
+    belong to a `let`/`have` (one each), to a binder's default value or to `Type := …` (both
+    in brackets); a `|` can be an absolute value `|x|` (Mathlib: `"|" noWs term noWs "|"`) or an
+    alternative of a `match`/`fun` in the type. A top-level `|` starts the equations only when
+    what follows it reaches a top-level `=>` before the next `|`.
+
+    Returns (offset of `:=`, offset of the first arm's `|`, constructs not placed for sure)."""
+    depth = 0
+    pending_binders = 0
+    alt_owner = False
+    unsure: list[str] = []
+    n = len(rest)
+    for i, t in enumerate(rest):
+        if t.kind is TokenKind.DOC_COMMENT:
+            continue
+        if t.text in _OPEN:
+            depth += 1
+        elif t.text in _CLOSE:
+            depth = max(depth - 1, 0)
+        elif depth:
+            continue
+        elif t.text in _LOCAL_BINDERS:
+            pending_binders += 1
+        elif t.text == ":=":
+            if pending_binders:
+                pending_binders -= 1
+                continue
+            return t.start, None, tuple(unsure)
+        elif t.text in _ALT_OWNERS:
+            alt_owner = True
+        elif t.text == "|":
+            if alt_owner:
+                continue
+            if _arm_follows(rest, i + 1, n):
+                return None, t.start, tuple(unsure)
+            if i + 1 < n and rest[i + 1].start == t.end:
+                continue  # `|x…`: an absolute value opens
+            if i > 0 and rest[i - 1].end == t.start:
+                continue  # `…x|`: an absolute value closes
+            unsure.append(f"a `|` at offset {t.start} in the statement")
+        elif t.text == "where":
+            break
+    return None, None, tuple(unsure)
+
+
+def _arm_follows(rest: list[Token], i: int, n: int) -> bool:
+    depth = 0
+    while i < n:
+        t = rest[i]
+        if t.text in _OPEN:
+            depth += 1
+        elif t.text in _CLOSE:
+            depth -= 1
+            if depth < 0:
+                return False
+        elif depth == 0 and t.text == "=>":
+            return True
+        elif depth == 0 and t.text in ("|", ":="):
+            return False
+        i += 1
+    return False
+
+
+# The token before a hole decides its category (src/Lean/Parser/Term.lean, Tactic.lean).
+_TACTIC_BEFORE = frozenset({"by", ";", "<;>"})
+# Tactics whose `=>` introduces more tactics: `case h =>`, `next =>`, and the alternatives of
+# `induction … with`, `cases … with`, `match` used as a tactic, `rcases`-free forms.
+_TACTIC_ARROW_OWNERS = frozenset({"case", "case'", "next", "induction", "cases", "focus"})
+_TERM_ARROW_OWNERS = frozenset({"fun", "λ", "nofun"})
+
+
 def _is_tactic_position(text: str, rest: list[Token], sorry: int, assign: int | None) -> bool:
-    before = [t for t in rest if t.start < sorry]
-    if not before or before[-1].start == assign:
+    """Whether the `sorry` at ``sorry`` stands where Lean parses a tactic, not a term."""
+    code = [t for t in rest if t.is_code]
+    idx = next(i for i, t in enumerate(code) if t.start == sorry)
+    if idx == 0 or code[idx - 1].start == assign:
         return False
-    prev = before[-1]
-    if prev.text in _TACTIC_LEADERS:
+    prev = code[idx - 1]
+    if prev.text in _TACTIC_BEFORE:
         return True
-    in_by = any(t.text == "by" for t in before if assign is not None and t.start > assign)
+    if prev.text in ("·", ".") and _first_on_line(text, prev):
+        return True  # the focusing dot `· tac`
+    in_by = _innermost_block(code, idx, assign) == "tactic"
     if prev.text == "=>":
-        return in_by
-    sorry_tok = next(t for t in rest if t.start == sorry)
-    return in_by and _first_on_line(text, sorry_tok)
+        return _arrow_owner(code, idx - 1, in_by) == "tactic"
+    if not in_by:
+        return False
+    # A `sorry` that starts its line in a tactic block is a tactic, unless the line before
+    # left a term open (`:=`, `(`, an operator, `exact`, …).
+    return _first_on_line(text, code[idx]) and prev.text not in _TERM_OPENERS
+
+
+# Tokens after which a term must follow, so a `sorry` on the next line is still a term.
+_TERM_OPENERS = frozenset(
+    """:= ( [ { ⟨ , exact refine refine' apply use exists show from at => ← → ↔ ∧ ∨ = ≠ < > ≤ ≥
+    + - * / ∘ ^ <| |> $ calc have let obtain suffices specialize generalize""".split()
+)
+
+
+def _innermost_block(code: list[Token], idx: int, assign: int | None) -> str:
+    """`tactic` if the nearest enclosing `by` (within open brackets) is closer than the
+    nearest enclosing term bracket, else `term`."""
+    depth = 0
+    for j in range(idx - 1, -1, -1):
+        t = code[j]
+        if assign is not None and t.start <= assign:
+            break
+        if t.text in _CLOSE:
+            depth += 1
+        elif t.text in _OPEN:
+            if depth == 0:
+                return "term"
+            depth -= 1
+        elif depth == 0 and t.text == "by":
+            return "tactic"
+    return "term"
+
+
+def _arrow_owner(code: list[Token], arrow: int, in_by: bool) -> str:
+    """Whether the `=>` at ``arrow`` leads to tactics (`case … =>`, tactic `induction … with |
+    … =>`) or to a term (`fun x =>`, a term-mode `match`)."""
+    depth = 0
+    for j in range(arrow - 1, -1, -1):
+        t = code[j]
+        if t.text in _CLOSE:
+            depth += 1
+        elif t.text in _OPEN:
+            if depth == 0:
+                return "term"
+            depth -= 1
+        elif depth:
+            continue
+        elif t.text in _TERM_ARROW_OWNERS:
+            return "term"
+        elif t.text in _TACTIC_ARROW_OWNERS:
+            return "tactic" if in_by else "term"
+        elif t.text == "match":
+            # A `match` is a tactic when it starts a tactic (first on its line in a `by`
+            # block, or right after `by`/`;`), else a term.
+            before = code[j - 1].text if j > 0 else ""
+            return "tactic" if in_by and before not in _TERM_OPENERS else "term"
+        elif t.text == "by":
+            return "tactic"
+    return "tactic" if in_by else "term"

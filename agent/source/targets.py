@@ -23,8 +23,8 @@ class Target:
     hole_end: int
     mode: Mode
     whole_body: bool
-    line: int  # of the first sorry, 1-based
-    column: int
+    line: int  # of the declaration's keyword, 1-based: the line `check`, `prove` and reports give
+    column: int  # of the first sorry
 
     @property
     def name(self) -> str:
@@ -34,8 +34,16 @@ class Target:
 
     @property
     def check_name(self) -> str:
-        """The name `#print axioms` uses; examples get one in the checked copy."""
-        return self.decl.full_name or f"leanloop_example_{self.line}"
+        """The full name `#print axioms` uses; examples get one in the checked copy."""
+        if self.decl.full_name:
+            return self.decl.full_name
+        own = f"leanloop_example_{self.line}"
+        return f"{self.decl.namespace}.{own}" if self.decl.namespace else own
+
+    @property
+    def local_check_name(self) -> str:
+        """The name as declared in the checked copy (without the enclosing namespaces)."""
+        return self.check_name.rsplit(".", 1)[-1] if not self.decl.full_name else self.check_name
 
 
 def find_targets(doc: LeanDocument, names: list[str] | None = None) -> list[Target]:
@@ -46,10 +54,13 @@ def find_targets(doc: LeanDocument, names: list[str] | None = None) -> list[Targ
         chosen: list[Declaration] = []
         for name in names:
             if m := re.fullmatch(r"example@(\d+)", name):
+                # The keyword's line is the label; the first sorry's line (what earlier
+                # versions printed) is accepted too.
                 matches = [
                     d
                     for d in decls
-                    if d.full_name is None and doc.position(d.sorries[0])[0] == int(m[1])
+                    if d.full_name is None
+                    and int(m[1]) in (doc.position(d.keyword)[0], doc.position(d.sorries[0])[0])
                 ]
             else:
                 matches = doc.find(name.removeprefix("_root_."))
@@ -67,7 +78,8 @@ def find_targets(doc: LeanDocument, names: list[str] | None = None) -> list[Targ
 
 
 def _target(doc: LeanDocument, d: Declaration) -> Target:
-    line, col = doc.position(d.sorries[0])
+    line = doc.position(d.keyword)[0]
+    col = doc.position(d.sorries[0])[1]
     if len(d.sorries) == 1:
         start = d.sorries[0]
         return Target(
@@ -89,6 +101,7 @@ class Spliced:
     proof_start: int  # where the inserted proof begins in ``text``
     proof_end: int
     decl_end: int  # where the target declaration now ends
+    wrapped: bool = False  # the proof stands in parentheses (see :func:`splice`)
 
 
 def newline_of(text: str) -> str:
@@ -100,19 +113,21 @@ def proof_lines(proof: str) -> list[str]:
     return textwrap.dedent(proof.replace("\r\n", "\n").strip("\n")).rstrip().split("\n")
 
 
-def layout(proof: str, doc: LeanDocument, target: Target) -> str:
+def layout(proof: str, doc: LeanDocument, target: Target, *, shift: int = 0) -> str:
     """Indent a proof for its hole so every line keeps its place relative to the first.
 
-    The first line goes where the hole starts; later lines are shifted to the hole's column,
-    except a term proof that opens with a lone `by`, whose tactics go two columns in from the
-    declaration's line, as a person would write them."""
+    The first line goes where the hole starts; later lines are shifted to the hole's column
+    (plus ``shift``), keeping the answer's relative indentation. A proof of the whole body that
+    opens with a lone `by` gets its tactics two columns in from the declaration's line, as a
+    person would write them."""
     nl = newline_of(doc.text)
     lines = proof_lines(proof)
     if len(lines) == 1:
         return lines[0]
     _, hole_col = doc.position(target.hole_start)
+    hole_col += shift
     head, rest = lines[0], lines[1:]
-    if head.strip() == "by" and target.mode == "term":
+    if head.strip() == "by" and target.mode == "term" and _is_whole_value(doc, target):
         base = doc.line_indent(target.decl.keyword) + 2
         rest_body = textwrap.dedent("\n".join(rest)).split("\n")
         rest = [(" " * base + ln) if ln.strip() else "" for ln in rest_body]
@@ -125,18 +140,39 @@ def layout(proof: str, doc: LeanDocument, target: Target) -> str:
     return nl.join([head.lstrip(), *shifted])
 
 
-def _edit(doc: LeanDocument, target: Target, proof: str, whole_body: bool) -> tuple[int, int, str]:
-    """The replacement for ``target``: (start, end, text) in ``doc``."""
-    if not (whole_body or target.whole_body):
-        start, end = target.hole_start, target.hole_end
-        laid = layout(proof, doc, target)
-    else:
+def _is_whole_value(doc: LeanDocument, target: Target) -> bool:
+    """Whether the hole is the declaration's entire value (right after its own `:=`)."""
+    d = target.decl
+    if target.whole_body:
+        return True
+    return d.assign is not None and not doc.text[d.assign + 2 : target.hole_start].strip()
+
+
+def _edit(
+    doc: LeanDocument, target: Target, proof: str, whole_body: bool, *, wrap: bool = False
+) -> tuple[int, int, str, int, int]:
+    """The replacement for ``target``: (start, end, text) in ``doc``, and where the proof
+    itself lies within that text (it may be wrapped in parentheses)."""
+    hole = target
+    if whole_body or target.whole_body:
         start, end, proof = _whole_body(doc, target.decl, proof)
         hole = Target(target.decl, start, end, "term", True, target.line, target.column)
-        laid = layout(proof, doc, hole)
-    if start > 0 and doc.text[start - 1] == "=":
-        laid = " " + laid
-    return start, end, laid
+    else:
+        start, end = target.hole_start, target.hole_end
+    arms = proof.lstrip().startswith("|")
+    wrap = wrap and not arms
+    laid = layout(proof, doc, hole, shift=1 if wrap else 0)
+    lead = " " if start > 0 and doc.text[start - 1] == "=" else ""
+    if not wrap:
+        return start, end, lead + laid, len(lead), len(lead) + len(laid)
+    # `(` … `)` is the tactic paren `(tacs)` or the term paren, by the hole's category. The
+    # closing parenthesis goes on a line of its own so that a trailing `--` comment in the
+    # proof cannot swallow it.
+    nl = newline_of(doc.text)
+    hole_col = doc.position(hole.hole_start)[1]
+    close = f"{nl}{' ' * (hole_col + 1)})" if ("\n" in laid or "--" in laid) else ")"
+    text = f"{lead}({laid}{close}"
+    return start, end, text, len(lead) + 1, len(lead) + 1 + len(laid)
 
 
 def _whole_body(doc: LeanDocument, d: Declaration, proof: str) -> tuple[int, int, str]:
@@ -155,18 +191,39 @@ def _whole_body(doc: LeanDocument, d: Declaration, proof: str) -> tuple[int, int
     return d.header_end, d.end, text if arms else ":= " + text
 
 
-def splice(doc: LeanDocument, target: Target, proof: str, *, whole_body: bool = False) -> Spliced:
-    """Put ``proof`` into the hole (or, with ``whole_body``, in place of the body after `:=`)."""
-    start, end, laid = _edit(doc, target, proof, whole_body)
+def splice(
+    doc: LeanDocument, target: Target, proof: str, *, whole_body: bool = False, wrap: bool = False
+) -> Spliced:
+    """Put ``proof`` into the hole (or, with ``whole_body``, in place of the body after `:=`).
+
+    With ``wrap`` the proof goes inside parentheses of the hole's own category. Lean's parser
+    must then read the whole proof as one tactic sequence or one term before the `)`: a proof
+    that would end its tactic block early (a line indented less than the block, a command
+    keyword no list here knows) becomes a parse error instead of a new top-level command.
+    Pattern-matching arms cannot be wrapped; the structure check covers them."""
+    start, end, laid, p0, p1 = _edit(doc, target, proof, whole_body, wrap=wrap)
     text = doc.text[:start] + laid + doc.text[end:]
     delta = len(laid) - (end - start)
-    return Spliced(text, start, start + len(laid), target.decl.end + delta)
+    wrapped = laid[p0 - 1 : p0] == "(" and wrap
+    return Spliced(text, start + p0, start + p1, target.decl.end + delta, wrapped)
 
 
-def apply_proofs(doc: LeanDocument, proofs: list[tuple[Target, str, bool]]) -> str:
-    """Splice several accepted proofs at once, last hole first so earlier offsets stay valid."""
+def apply_proofs(
+    doc: LeanDocument, proofs: list[tuple[Target, str, bool]], *, wrap: bool = False
+) -> tuple[str, list[tuple[int, int]]]:
+    """Splice several accepted proofs at once, last hole first so earlier offsets stay valid.
+
+    Returns the new text and, in file order, the span each replacement occupies in it."""
     text = doc.text
-    for target, proof, whole in sorted(proofs, key=lambda p: p[0].hole_start, reverse=True):
-        start, end, laid = _edit(doc, target, proof, whole)
+    edits = sorted(
+        (_edit(doc, t, proof, whole, wrap=wrap) for t, proof, whole in proofs),
+        key=lambda e: e[0],
+    )
+    for start, end, laid, _, _ in reversed(edits):
         text = text[:start] + laid + text[end:]
-    return text
+    spans: list[tuple[int, int]] = []
+    delta = 0
+    for start, end, laid, _, _ in edits:
+        spans.append((start + delta, start + delta + len(laid)))
+        delta += len(laid) - (end - start)
+    return text, spans

@@ -96,7 +96,6 @@ SCREENED: list[Case] = [
     Case("set-option-skipKernelTC-in", "set_option debug.skipKernelTC true in\ndecide", F),
     Case("set-option-skipKernelTC-bare", "set_option debug.skipKernelTC true\ndecide", F),
     Case("set-option-bare", "set_option maxRecDepth 100000\ndecide", F),
-    Case("set-option-in-next-line", "set_option maxHeartbeats 0\n  in decide", F),
     Case("debug-option-ident", "exact (debug.skipKernelTC : Lean.Option Bool).defValue", F),
     Case("open-bare", "open Classical\ndecide", F),
     Case("local-notation", 'local notation "3" => 2\nrfl', F),
@@ -405,7 +404,104 @@ HOLES: list[Case] = [
     ),
 ]
 
-CASES: list[Case] = [*SCREENED, *STRUCTURAL, *LEAN_LEVEL, *WHOLE_BODY, *HOLES]
+# ---------------------------------------------------------------------------------------------
+# Issue 7 classes. Each is a class of holes, so each has several forms.
+
+# Lean's lexer, not ours: after `/-` Lean skips one character unread, so `/-/- -/` is one closed
+# comment; tokens such as `//` and `\/` are lexed whole before any comment can start. Whatever
+# the scanner makes of these, the raw-text screen and the ambiguity check must refuse them.
+LEXER: list[Case] = [
+    Case("lexer-skip-char", "/-/- -/ set_option debug.skipKernelTC true in\nrfl", F),
+    Case("lexer-skip-char-2", "/-/ -/ exact sorryAx _ false", F),
+    Case("lexer-skip-dash", "/--/ -/\nexact (sorryAx _ false)", F),
+    Case(
+        "lexer-subtype-dash",
+        "exact h //-- x\nmacro_rules | `(tactic| rfl) => `(tactic| simp)\n-/",
+        F,
+    ),
+    Case("lexer-or-dash", "exact (a \\/-- hidden\nsorryAx _ false)", F),
+    Case("lexer-and-comment", "exact h /\\-- b -/ implemented_by", F),
+    Case("lexer-doc-close-early", "/---/ #exit", F),
+    Case("lexer-string-escape", 'have : String := "\\" native_decide "\nrfl', F),
+]
+
+# Refused anywhere in the text, comments and strings included.
+RAW_TEXT: list[Case] = [
+    Case("raw-debug-in-comment", "rfl -- set_option debug.skipKernelTC true", F),
+    Case("raw-skipKernelTC-string", 'have : String := "skipKernelTC"\nrfl', F),
+    Case("raw-implemented-by-comment", "/- @[implemented_by foo] -/ rfl", F),
+    Case("raw-extern-doc", "/-- extern -/\nrfl", F),
+    Case("raw-ofReduceBool-string", 'exact (by decide : "ofReduceBool" = "ofReduceBool")', F),
+    Case("raw-trustCompiler-guillemets", "exact «trustCompiler»", F),
+    Case("raw-sorryAx-comment", "rfl /- sorryAx -/", F),
+    Case("raw-exit-comment", "rfl -- #exit", F),
+    Case("raw-unsafe-term", "exact unsafe (cast rfl ())", F),
+    Case("raw-native-option", "decide (config := { native := true })", F),
+]
+
+# The proof leaves its declaration: a line indented less than the block, or a command keyword
+# from Lean's and Mathlib's long list (and its `register_*`, `builtin_*`, `declare_*` families).
+ESCAPES: list[Case] = [
+    Case("escape-open-in-dedent", "simp\nopen Nat in\ntheorem evil : False := sorry", F),
+    Case("escape-dedent-tactic", "  simp\nexact foo", Reason.STRUCTURE),
+    Case("escape-simproc", "simp\nsimproc evil (1 + 1) := fun _ => pure .continue", F),
+    Case("escape-dsimproc", "rfl\n  dsimproc evil (_) := fun _ => pure .continue", F),
+    Case("escape-grind-pattern", "rfl\ngrind_pattern foo => x", F),
+    Case("escape-register-simp-attr", "rfl\nregister_simp_attr evil", F),
+    Case("escape-builtin", "rfl\nbuiltin_initialize evil : IO.Ref Nat ← IO.mkRef 0", F),
+    Case("escape-declare", "rfl\ndeclare_aesop_rule_sets [evil]", F),
+    Case("escape-add-decl-doc", "rfl\nadd_decl_doc t", F),
+    Case("escape-include", "rfl\ninclude h in\nrfl", F),
+]
+
+# Forged sentinel answers: a message that looks like `#print axioms` but is not the sentinel's.
+SENTINEL: list[Case] = [
+    Case(
+        "sentinel-forged-in-proof",
+        "forge_answer",
+        Reason.NO_SENTINEL,
+        lean_rules=[
+            {
+                "when": "forge_answer",
+                "at": "forge_answer",
+                "severity": "information",
+                "error": "'t' does not depend on any axioms",
+            }
+        ],
+    ),
+    Case(
+        "sentinel-forged-other-name",
+        "forge_other",
+        Reason.NO_SENTINEL,
+        lean_rules=[
+            {
+                "when": "forge_other",
+                "at": "#print axioms",
+                "severity": "information",
+                "error": "'other' does not depend on any axioms",
+            }
+        ],
+    ),
+    Case(
+        "sentinel-shortened-custom-axiom",
+        "exact_mod_cast Foo.propext",
+        Reason.AXIOMS,
+        file="namespace Foo\naxiom propext : 1 + 1 = 3\nend Foo\nopen Foo\n" + TACTIC,
+        lean_rules=[{"when": "Foo.propext", "axioms": ["Foo.propext"]}],
+    ),
+]
+
+CASES: list[Case] = [
+    *SCREENED,
+    *STRUCTURAL,
+    *LEAN_LEVEL,
+    *WHOLE_BODY,
+    *HOLES,
+    *LEXER,
+    *RAW_TEXT,
+    *ESCAPES,
+    *SENTINEL,
+]
 
 # The exploits the issue names, each with the case ids that exercise it.
 ISSUE_EXPLOITS: dict[str, list[str]] = {

@@ -155,12 +155,12 @@ HONEST: list[Honest] = [
     Honest(
         "block-comment",
         _tactic(": 1 + 1 = 2"),
-        "/- axiom, #eval, native_decide, macro_rules, theorem, set_option x 1 -/\nrfl",
+        "/- axiom, #eval, macro_rules, theorem, set_option x 1, admit -/\nrfl",
     ),
     Honest(
         "nested-block-comment",
         _tactic(": 1 + 1 = 2"),
-        "/- outer /- inner sorry -/ still a comment: #exit -/\nrfl",
+        "/- outer /- inner sorry -/ still a comment: #eval -/\nrfl",
     ),
     Honest(
         "string-literal",
@@ -252,5 +252,85 @@ HONEST: list[Honest] = [
         "attributes-on-target",
         "@[simp] theorem t : 1 + 1 = 2 := by\n  sorry\n",
         "rfl",
+    ),
+    # --- issue 7: false rejections -----------------------------------------------------------
+    Honest("open-scoped-in", _tactic(": 1 + 1 = 2"), "open scoped Classical in\nsimp"),
+    Honest("aesop-unsafe-phase", _tactic(PAIR), "aesop (add unsafe 50% apply And.intro)"),
+    Honest(
+        "aesop-unsafe-second-rule",
+        _tactic(PAIR),
+        "aesop (add safe apply And.intro, unsafe 10% apply Or.inl)",
+    ),
+    Honest("open-in-next-line", _tactic(": 1 + 1 = 2"), "open Nat\n  in simp"),
+    Honest(
+        "set-option-in-next-line", _tactic(": 1 + 1 = 2"), "set_option maxRecDepth 1000\n  in simp"
+    ),
+    Honest(
+        "open-in-prefix-on-theorem",
+        "open Nat in\ntheorem t (n : Nat) : succ n = n + 1 := by\n  sorry\n",
+        "rfl",
+    ),
+    # --- issue 12: statements and holes as Lean parses them --------------------------------------
+    Honest("abs-in-statement", _tactic("(x : Int) (h : |x - 1| < 2) : |x| < 3"), "omega"),
+    Honest("abs-only-type", _term(": ∀ x : Int, |x| = |-x|"), "fun x => (abs_neg x).symm"),
+    Honest("abs-times", _tactic("(a b : Int) : |a * b| = |a| * |b|"), "exact abs_mul a b"),
+    Honest(
+        "let-in-statement",
+        _tactic(": let f := fun n : Nat => n + 1; ∀ n, f n > n"),
+        "intro f n\nsimp [f]",
+    ),
+    Honest("have-in-statement", _tactic(": have k := 3; k = 3"), "rfl"),
+    Honest("default-argument", _tactic("(x : Nat) (h : x = 1 := by rfl) : x = 1"), "exact h"),
+    Honest("type-default-binder", _tactic("{α : Type := Nat} (a : α) : a = a"), "rfl"),
+    Honest(
+        "fun-term-hole",
+        _term(": ∀ n : Nat, n = n").replace(":= sorry", ":= fun n => sorry"),
+        "by rfl",
+    ),
+    Honest(
+        "match-term-hole",
+        "theorem t (n : Nat) : n = n := match n with\n  | 0 => rfl\n  | k + 1 => sorry\n",
+        "by rfl",
+    ),
+    Honest(
+        "anonymous-constructor-holes",
+        "theorem t (p q : Prop) (hp : p) (hq : q) : p ∧ q := ⟨sorry, hq⟩\n",
+        "by exact hp",
+    ),
+    Honest(
+        "exact-fun-in-by",
+        "theorem t : ∀ n : Nat, n + 0 = n := by\n  exact fun n => sorry\n",
+        "by simp",
+    ),
+    Honest(
+        "have-multiline-by",
+        "theorem t (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n"
+        "  have h : q ∧ p := sorry\n  exact ⟨h.2, h.1⟩\n",
+        "by\n  constructor\n  · exact hq\n  · exact hp",
+    ),
+    Honest(
+        "include-in-prefix",
+        "section\nvariable (h : 1 = 1)\ninclude h in\ntheorem t : 1 + 1 = 2 := by\n  sorry\nend\n",
+        "rfl",
+    ),
+    Honest(
+        "prefix-chain-doc-attr",
+        "open Nat in\nset_option maxRecDepth 1000 in\n/-- doc -/\n"
+        "@[simp] theorem t : 1 + 1 = 2 := by\n  sorry\n",
+        "rfl",
+    ),
+    Honest(
+        "omit-in-prefix",
+        "section\nvariable [Inhabited Nat]\nomit [Inhabited Nat] in\n"
+        "theorem t : 1 = 1 := by\n  sorry\nend\n",
+        "rfl",
+    ),
+    Honest(
+        "exit-later-in-file",
+        "theorem t : 1 + 1 = 2 := by\n  sorry\n\n#exit\n\ntheorem later : True := trivial\n",
+        "rfl",
+    ),
+    Honest(
+        "open-classical-file", "open Classical\n" + _tactic("(p : Prop) : p ∨ ¬p"), "exact em p"
     ),
 ]

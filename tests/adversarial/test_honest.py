@@ -11,7 +11,7 @@ from doubles.fake_lean import FakeLean
 from gate_harness import Judged, judge_case, pick_target
 from honest import HONEST, Honest
 
-from leanloop.gate import SENTINEL, Reason
+from leanloop.gate import Reason, sentinel_command
 from leanloop.model.extract import ExtractionError, extract
 from leanloop.policy import Policy
 from leanloop.screen import screen
@@ -55,12 +55,14 @@ async def test_honest_proof_is_accepted(
     assert len(sources) == 1
     checked = sources[-1]
     # Lean saw the proof as spliced into the hole, the identity check and the sentinel.
-    spliced = splice(judged.doc, judged.target, case.proof, whole_body=case.whole_body)
+    spliced = splice(
+        judged.doc, judged.target, case.proof, whole_body=case.whole_body, wrap=True
+    )
     laid_out = spliced.text[spliced.proof_start : spliced.proof_end]
     assert laid_out in checked
     for line in case.proof.splitlines():
         assert line.strip() in checked
-    assert f"{SENTINEL} {judged.target.check_name}" in checked
+    assert sentinel_command(judged.target.check_name) in checked
     assert "type_of%" in checked
     assert checked.index("type_of%") > checked.index(laid_out)
 

@@ -66,7 +66,7 @@ _VALUE_OPTIONS = frozenset(
 
 _MODIFIERS = r"(?:(?:private|protected|noncomputable|partial|unsafe|nonrec)\s+)*"
 _ATTRIBUTES = r"(?:@\[[^\]]*\]\s*)*"
-_NAME = r"«[^»]*»|[^\s(){}\[\]:,@«]+"
+_NAME = r"(?:«[^»]*»|[^\s(){}\[\]:,@«.]+)(?:\.(?:«[^»]*»|[^\s(){}\[\]:,@«.]+))*"
 _DECL_RE = re.compile(
     r"^\s*"
     + _ATTRIBUTES
@@ -81,7 +81,19 @@ _SECTION_RE = re.compile(r"^\s*(?:noncomputable\s+)?section(?![\w'])")
 _MUTUAL_RE = re.compile(r"^\s*mutual(?![\w'])")
 _END_RE = re.compile(r"^\s*end(?![\w'])")
 _HASH_CMD_RE = re.compile(r"^\s*#")
-_PRINT_AXIOMS_RE = re.compile(r"^(?P<indent>\s*)#print\s+axioms\s+(?P<name>" + _NAME + r")")
+# `#print axioms X`, possibly behind `set_option NAME VALUE in` prefixes on the same line. The
+# answer is logged at the `#print` token (`withRef tk` in src/Lean/Elab/Print.lean).
+_PRINT_AXIOMS_RE = re.compile(
+    r"^(?P<indent>\s*)(?P<opts>(?:set_option\s+\S+\s+\S+\s+in\s+)*)"
+    r"#print\s+axioms\s+(?P<name>" + _NAME + r")"
+)
+_OPEN_RE = re.compile(r"^open\s+(?P<names>[^\n]*)$")
+# `decide` evaluates a closed proposition; with free variables (binders in the statement) real
+# Lean's `decide` fails. Conservative: any binder or quantifier in the statement counts.
+_DECIDE_RE = re.compile(r"(?<![\w'.!?])decide(?![\w'!?])")
+# Proofs through classical logic depend on the three standard axioms in real Lean
+# (`Classical.em` is proved from `Classical.choice`, `propext` and `Quot.sound`).
+_CLASSICAL_RE = re.compile(r"(?<![\w'!?])(?:Classical\.\w+|by_contra|by_cases|tauto|em\b)")
 # Top-level commands that end the text of the preceding declaration (only at column 0).
 _OTHER_CMD_RE = re.compile(
     r"^(?:open|variable|universe|set_option|attribute|instance|structure|inductive|class|"
@@ -191,6 +203,8 @@ class PrintAxioms:
     start: int  # offset of '#'
     name_start: int
     name_end: int
+    opened: list[str] = field(default_factory=list)  # namespaces opened by `open` so far
+    full_names: bool = False  # `set_option pp.fullNames true in`
 
 
 @dataclass
@@ -208,6 +222,7 @@ def analyse(text: str) -> Analysis:
     decls: list[Decl] = []
     prints: list[PrintAxioms] = []
     scopes: list[list[str]] = []  # one entry per namespace/section/mutual
+    opened: list[str] = []
     current: Decl | None = None
     offset = 0
     for line in masked.splitlines(keepends=True):
@@ -252,14 +267,18 @@ def analyse(text: str) -> Analysis:
         elif _END_RE.match(line):
             if scopes:
                 scopes.pop()
+        elif (m := _OPEN_RE.match(line.rstrip("\n"))) is not None and " in" not in line:
+            opened.extend(n for n in m.group("names").split() if n != "scoped")
         elif m := _PRINT_AXIOMS_RE.match(line):
             prints.append(
                 PrintAxioms(
                     name=_strip_guillemets(m.group("name")),
                     namespaces=namespaces,
-                    start=line_start + len(m.group("indent")),
+                    start=line_start + m.start("opts") + len(m.group("opts")),
                     name_start=line_start + m.start("name"),
                     name_end=line_start + m.end("name"),
+                    opened=list(opened),
+                    full_names="pp.fullNames true" in m.group("opts"),
                 )
             )
     if current is not None:
@@ -275,6 +294,8 @@ def analyse(text: str) -> Analysis:
             decl.has_sorry = _SORRY_RE.search(body) is not None
             if _NATIVE_DECIDE_RE.search(body) and decl.full_name:
                 decl.axioms.append(f"{decl.full_name}._native.native_decide.ax_1_1")
+            if _CLASSICAL_RE.search(body):
+                _add_axioms(decl, ["propext", "Classical.choice", "Quot.sound"])
             if decl.has_sorry:
                 decl.axioms.append("sorryAx")
         for earlier in known:
@@ -545,6 +566,25 @@ def _elaborate(source: str, matched: list[tuple[dict[str, Any], tuple[int, int]]
     _propagate(decls, masked)
 
     for decl in decls:
+        header, _, body = masked[decl.token_end : decl.end].partition(":=")
+        m = _DECIDE_RE.search(body)
+        if m is not None and re.search(r"[(\[{⦃]|∀|∃", header):
+            at = decl.token_end + len(header) + 2 + m.start()
+            # Wording is ours, not recorded; what matters is that `decide` fails here as it
+            # does in real Lean.
+            messages.append(
+                _message(
+                    source,
+                    "error",
+                    at,
+                    at + len("decide"),
+                    "failed to synthesize\n  Decidable\nsince the proposition has free variables",
+                    decl.start,
+                )
+            )
+            _add_axioms(decl, ["sorryAx"])
+    _propagate(decls, masked)
+    for decl in decls:
         if decl.has_sorry:
             messages.append(
                 _message(
@@ -580,11 +620,23 @@ def _elaborate(source: str, matched: list[tuple[dict[str, Any], tuple[int, int]]
             )
             continue
         if target.axioms:
-            data = f"'{target.full_name}' depends on axioms: [{', '.join(target.axioms)}]"
+            # Real Lean prints each axiom with `MessageData.ofConstName`, shortened by the
+            # namespaces the file opened, unless `pp.fullNames` is set.
+            shown = [
+                _shorten(a, [] if pr.full_names else pr.opened) for a in target.axioms
+            ]
+            data = f"'{target.full_name}' depends on axioms: [{', '.join(shown)}]"
         else:
             data = f"'{target.full_name}' does not depend on any axioms"
         messages.append(_message(source, "information", pr.start, pr.name_end, data, pr.start))
     return messages
+
+
+def _shorten(name: str, opened: list[str]) -> str:
+    for ns in opened:
+        if name.startswith(ns + ".") and "." not in name[len(ns) + 1 :]:
+            return name[len(ns) + 1 :]
+    return name
 
 
 # --------------------------------------------------------------------------------------------

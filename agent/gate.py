@@ -243,7 +243,8 @@ def structure_problem(doc: LeanDocument, target: Target, spliced: Spliced) -> st
         )
     [new] = region.declarations
     if signature(region, new)[::2] != signature(doc, d)[::2] or new.name != d.name:
-        return "After splicing, the theorem's statement changed."
+        unsure = f" (leanloop could not place {'; '.join(d.unsure)})" if d.unsure else ""
+        return f"After splicing, the theorem's statement changed{unsure}."
     # Every line of the proof after its first must sit deeper than the declaration: Lean ends
     # a tactic block at a line indented less than the block, and what follows is a command.
     floor = doc.line_indent(d.own_start)

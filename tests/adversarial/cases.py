@@ -491,8 +491,49 @@ SENTINEL: list[Case] = [
     ),
 ]
 
+# A statement parsed shorter than Lean parses it would let a whole-body proof rewrite its tail.
+# Here the proof restates a true variant of the (false) statement; if leanloop cut the statement
+# at the `|` of an absolute value or at a `let`'s `:=`, the swap would be spliced in as the
+# statement and Lean would accept it. Parsed right, the text lands after the real `:=`, where
+# real Lean stops at the second `:=` (scripted: the double does not parse).
+_PARSE_ERROR = "unexpected token ':='; expected command"
+STATEMENT_SWAPS: list[Case] = [
+    Case(
+        "swap-after-abs",
+        "|0| = 0 := rfl",
+        Reason.STRUCTURE,
+        file="theorem t (x : Int) : |x| = x := by\n  sorry\n  sorry\n",
+        whole_body=True,
+    ),
+    Case(
+        "swap-after-let",
+        "2; f = 2 := rfl",
+        Reason.LEAN_ERROR,
+        file="theorem t : let f := 1; f = 2 := by\n  sorry\n  sorry\n",
+        whole_body=True,
+        lean_rules=[
+            {"when_regex": r"= 2 := \(?2; f = 2 := rfl", "at": ":= rfl", "error": _PARSE_ERROR}
+        ],
+    ),
+    Case(
+        "swap-after-have",
+        "trivial; x = x := rfl",
+        Reason.LEAN_ERROR,
+        file="theorem t (x : Nat) : have h : True := trivial; x = x + 1 := by\n  sorry\n  sorry\n",
+        whole_body=True,
+        lean_rules=[
+            {
+                "when_regex": r"\+ 1 := \(?trivial; x = x := rfl",
+                "at": ":= trivial;",
+                "error": _PARSE_ERROR,
+            }
+        ],
+    ),
+]
+
 CASES: list[Case] = [
     *SCREENED,
+    *STATEMENT_SWAPS,
     *STRUCTURAL,
     *LEAN_LEVEL,
     *WHOLE_BODY,

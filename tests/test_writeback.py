@@ -210,3 +210,28 @@ def test_whole_file_check_rejects_what_the_gate_rejects(
     assert (a["status"], b["status"]) == ("failed", "proved")
     assert "statement" in a["note"]
     assert "good_b" in path.read_text("utf-8") and "good_a" not in path.read_text("utf-8")
+
+
+async def test_whole_file_check_answers_before_a_later_exit(
+    fake_lean: FakeLean, tmp_path: Path
+) -> None:
+    """Lean stops at `#exit`; the whole-file check must still get each changed theorem's
+    axioms answer, so its sentinel stands right after the theorem, not at the end."""
+    from leanloop.lean.checker import CliChecker
+    from leanloop.lean.project import lean_command
+    from leanloop.lean.runner import LocalExecutor
+    from leanloop.policy import Policy
+    from leanloop.source import LeanDocument
+    from leanloop.source.targets import find_targets
+    from leanloop.writeback import final_check
+
+    text = "theorem t : 1 + 1 = 2 := by\n  sorry\n\n#exit\n\ntheorem later : True := trivial\n"
+    path = tmp_path / "T.lean"
+    path.write_text(text, encoding="utf-8")
+    checker = CliChecker(lean_command(path, None), LocalExecutor(1), timeout=30)
+    doc = LeanDocument(text)
+    [target] = find_targets(doc)
+    baseline = await checker.check(text)
+    final = await final_check(doc, [(target, "rfl", False)], checker, baseline, Policy(), "T.lean")
+    assert final.kept == ["t"], final.dropped
+    assert final.text == text.replace("  sorry", "  rfl")

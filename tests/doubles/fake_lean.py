@@ -514,7 +514,11 @@ def run_lean(args: LeanArgs, source: str | None) -> int:
         )
         messages.append(_message(source, "error", 0, None, data, 0))
     else:
-        messages = _elaborate(source, matched)
+        # Real Lean stops at `#exit` (a command at the start of a line): nothing after it is
+        # elaborated or answered.
+        exit_at = re.search(r"^#exit\b", mask_comments_and_strings(source), re.MULTILINE)
+        elaborated = source if exit_at is None else source[: exit_at.start()]
+        messages = _elaborate(elaborated, matched)
 
     messages.sort(key=lambda m: m.order)
     print_end_pos = args.options.get("printMessageEndPos", "false") == "true"

@@ -138,7 +138,8 @@ def _assemble(doc: LeanDocument, proofs: list[tuple[int, Declaration]]) -> _Layo
         sentinels[lines] = i
         put(sentinel_command(_check_name(d, line)) + "\n")
         added.append((first_added, lines - 1))
-        line_map.append((lines, doc.position(d.end)[0] + 1 - lines))
+        # The rest of the theorem's last line (usually empty) continues on this fresh line.
+        line_map.append((lines, doc.position(d.end)[0] - lines))
         pos = d.end
     put(doc.text[pos:])
     return _Layout(

@@ -170,6 +170,7 @@ class CheckedCopy(BaseModel):
     hole_start: int  # the hole in the user's file, for mapping text after the proof back
     hole_end: int
     decl_start: int
+    resume: int  # where the user's text after the hole resumes in ``text``
 
 
 def checked_copy(doc: LeanDocument, target: Target, spliced: Spliced, proof: str) -> CheckedCopy:
@@ -182,15 +183,15 @@ def checked_copy(doc: LeanDocument, target: Target, spliced: Spliced, proof: str
     # _root_.Ns.x` resolves a `private` theorem.
     ref_text = reference_text(doc, d, ref)
     body = spliced.text[d.start : spliced.decl_end]
-    proof_start = spliced.proof_start - d.start
-    proof_end = spliced.proof_end - d.start
+    shift = 0
     if d.full_name is None:
         # `#print axioms` needs a name: an `example` becomes a theorem in the checked copy only.
         kw = d.keyword - d.start
         named = f"theorem {target.local_check_name}"
         body = body[:kw] + named + body[kw + len("example") :]
         shift = len(named) - len("example")
-        proof_start, proof_end = proof_start + shift, proof_end + shift
+    # Offsets of the spliced declaration, moved to where it stands in the copy.
+    at = shift - d.start
     prefix = doc.text[: d.start]
     head = prefix + ref_text
     text = head + body
@@ -207,8 +208,8 @@ def checked_copy(doc: LeanDocument, target: Target, spliced: Spliced, proof: str
         prefix_len=len(prefix),
         prefix_lines=prefix.count("\n") + 1,
         ref_len=len(ref_text),
-        proof_start=len(head) + proof_start,
-        proof_end=len(head) + proof_end,
+        proof_start=len(head) + spliced.proof_start + at,
+        proof_end=len(head) + spliced.proof_end + at,
         decl_end=decl_end,
         proof_lines=proof_lines(proof),
         decl_lines=(first_line, last_line),
@@ -217,6 +218,7 @@ def checked_copy(doc: LeanDocument, target: Target, spliced: Spliced, proof: str
         hole_start=target.hole_start,
         hole_end=target.hole_end,
         decl_start=d.start,
+        resume=len(head) + spliced.resume + at,
     )
 
 
@@ -300,9 +302,7 @@ def _place(copy: CheckedCopy, index: _CopyIndex, msg: LeanMessage) -> ProofError
         return ProofError(in_proof=True, line=line, column=column, text=msg.data, goals=goals)
     user = _user_offset(copy, offset)
     if user is None:
-        return ProofError(
-            in_proof=False, line=0, column=0, text=msg.data, goals=goals, added=True
-        )
+        return ProofError(in_proof=False, line=0, column=0, text=msg.data, goals=goals, added=True)
     line, column = index.doc.position(user)
     return ProofError(in_proof=False, line=line, column=column, text=msg.data, goals=goals)
 
@@ -318,8 +318,10 @@ def _user_offset(copy: CheckedCopy, offset: int) -> int | None:
     if offset < copy.proof_start:
         # An `example` is renamed in the copy; past the keyword, columns shift on that line.
         return min(copy.decl_start + offset - head, copy.hole_start)
-    if copy.proof_end < offset <= copy.decl_end:
-        return copy.hole_end + max(offset - copy.proof_end - 1, 0)
+    if copy.resume <= offset <= copy.decl_end:
+        return copy.hole_end + offset - copy.resume
+    if copy.proof_end < offset < copy.resume:
+        return copy.hole_end  # the `)` leanloop wrapped the proof in
     return None
 
 

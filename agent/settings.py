@@ -88,6 +88,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         table = data.get("leanloop", data)
     if not isinstance(table, dict):
         raise ConfigError(f"The leanloop settings in {path} must be a table.")
+    # `[tool.leanloop.ci]` belongs to `leanloop ci` (see leanloop.ci.config), not to Settings.
+    table = {k: v for k, v in table.items() if k != "ci"}
     return {k.replace("-", "_"): v for k, v in table.items()}
 
 

@@ -75,3 +75,29 @@ async def test_error_after_the_proof_maps_past_the_hole(
     verdict = await _judge(tmp_path, file, "hp", rules, fake_lean)
     [err] = verdict.errors
     assert (err.in_proof, err.added, err.line, err.column) == (False, False, 2, 2)
+
+
+async def test_error_after_a_multiline_proof_maps_past_the_hole(
+    fake_lean: FakeLean, tmp_path: Path
+) -> None:
+    file = "theorem t (p q : Prop) (hp : p) (hq : q) : p ∧ q := ⟨sorry, hq_typo⟩\n"
+    rules = [{"when": "hq_typo", "at": "hq_typo", "error": "unknown identifier 'hq_typo'"}]
+    verdict = await _judge(tmp_path, file, "by\n  exact hp", rules, fake_lean)
+    [err] = verdict.errors
+    assert (err.in_proof, err.added, err.line) == (False, False, 1)
+    assert err.column == file.index("hq_typo")
+
+
+async def test_audit_reports_errors_at_the_users_lines(fake_lean: FakeLean, tmp_path: Path) -> None:
+    from leanloop.audit import audit_file
+
+    fake_lean.scenario([{"when": "bad_name", "error": "unknown identifier", "at": "bad_name"}])
+    path = tmp_path / "E.lean"
+    path.write_text(
+        "def x : Nat := 1\n\ntheorem t : True := by\n  trivial\n\ndef y : Nat := bad_name\n",
+        encoding="utf-8",
+    )
+    checker = CliChecker(lean_command(path, None), LocalExecutor(1), timeout=30)
+    report = await audit_file(path, checker, Policy.build())
+    [finding] = report.findings
+    assert (finding.line, finding.message) == (6, "unknown identifier")

@@ -102,6 +102,7 @@ class Spliced:
     proof_end: int
     decl_end: int  # where the target declaration now ends
     wrapped: bool = False  # the proof stands in parentheses (see :func:`splice`)
+    resume: int = -1  # where the text after the hole resumes in ``text``
 
 
 def newline_of(text: str) -> str:
@@ -205,7 +206,9 @@ def splice(
     text = doc.text[:start] + laid + doc.text[end:]
     delta = len(laid) - (end - start)
     wrapped = laid[p0 - 1 : p0] == "(" and wrap
-    return Spliced(text, start + p0, start + p1, target.decl.end + delta, wrapped)
+    return Spliced(
+        text, start + p0, start + p1, target.decl.end + delta, wrapped, start + len(laid)
+    )
 
 
 def apply_proofs(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from leanloop.errors import LeanloopError
 from leanloop.lean.checker import Checker, CliChecker
+from leanloop.lean.environment import lean_environment
 from leanloop.lean.project import LeanCommand, lean_command
 from leanloop.lean.repl import ReplPool
 from leanloop.lean.sandbox import Limits, make_executor
@@ -74,9 +75,12 @@ def make_checker(
     limits = Limits(memory_mb=settings.memory_mb, cpu_seconds=cpu)
     repl = settings.backend == "repl"
     command = lean_command(file, settings.repl_cmd if repl else settings.lean_cmd)
-    executor, status = make_executor(settings.sandbox, settings.lean_workers, limits, scratch, say)
+    env = child_environment(settings)
+    executor, status = make_executor(
+        settings.sandbox, settings.lean_workers, limits, scratch, say, env=env
+    )
     if status.active:
-        prepare_lake(command, settings.timeout)
+        prepare_lake(command, settings.timeout, env)
     if repl:
         return ReplPool(
             command,
@@ -94,9 +98,16 @@ def make_checker(
     )
 
 
-def prepare_lake(command: LeanCommand, timeout: float) -> None:
+def child_environment(settings: Settings) -> dict[str, str]:
+    """The environment of every Lean, Lake and REPL process: the allow-list plus
+    ``env_allow``, never the endpoint key."""
+    return lean_environment(settings.env_allow, settings.api_key_env)
+
+
+def prepare_lake(command: LeanCommand, timeout: float, env: dict[str, str]) -> None:
     """Let Lake set the project up (config cache, manifest) before Lean runs caged, where the
-    project is read-only. Only the user's own lakefile runs here, never a model's proof."""
+    project is read-only. Only the user's own lakefile runs here, never a model's proof, but it
+    gets the same allow-listed environment."""
     if command.project_root is None or Path(command.argv[0]).name != "lake":
         return
     lake = shutil.which(command.argv[0]) or command.argv[0]
@@ -108,6 +119,7 @@ def prepare_lake(command: LeanCommand, timeout: float) -> None:
             timeout=timeout,
             check=False,
             stdin=subprocess.DEVNULL,
+            env=env,
         )
     except (OSError, subprocess.TimeoutExpired) as e:
         raise LeanloopError(f"Lake could not set up the project: {e}.") from None

@@ -11,10 +11,12 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from leanloop.errors import LeanloopError
 from leanloop.files import SourceFile, parse
 from leanloop.gate import (
     Reason,
     axiom_problem,
+    gate_problem,
     read_sentinel,
     reference_text,
     sentinel_command,
@@ -219,7 +221,10 @@ def _static(doc: LeanDocument, policy: Policy, only: set[int] | None) -> list[Fi
 
 async def audit_file(path: Path, checker: Checker, policy: Policy) -> AuditReport:
     source = SourceFile.read(path)
-    return await audit_document(parse(source), checker, policy, path=str(path))
+    doc = parse(source)
+    if (problem := gate_problem(doc, path)) is not None:
+        raise LeanloopError(problem)
+    return await audit_document(doc, checker, policy, path=str(path))
 
 
 async def audit_document(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from enum import StrEnum
+from pathlib import Path
 
 from pydantic import BaseModel
 
@@ -20,6 +21,7 @@ from leanloop.lean.messages import (
     parse_axioms,
     try_this,
 )
+from leanloop.lean.project import module_gate_problem, toolchain_version
 from leanloop.policy import Policy
 from leanloop.screen import screen
 from leanloop.source import Declaration, LeanDocument, UnterminatedError, code_tokens
@@ -222,6 +224,12 @@ def checked_copy(doc: LeanDocument, target: Target, spliced: Spliced, proof: str
     )
 
 
+def gate_problem(doc: LeanDocument, file: Path) -> str | None:
+    """Why no proof in this file can be gated at all, before any model call: on Lean v4.20 to
+    v4.29, `#print axioms` is an error inside a file that starts with `module`."""
+    return module_gate_problem(doc.text, toolchain_version(file))
+
+
 def signature(doc: LeanDocument, decl: Declaration) -> tuple[str, str | None, list[str]]:
     """A declaration's kind, full name and header tokens (everything before its body)."""
     end = decl.header_end if decl.header_end is not None else decl.end
@@ -344,12 +352,9 @@ def evaluate(
     if (failed := _process_failure(result)) is not None:
         return failed
     secs = result.seconds
-    if (module := result.missing_module) is not None:
+    if (nb := result.not_built) is not None:
         return Verdict.reject(
-            Reason.NOT_BUILT,
-            f"The imported module {module} is not built; run `lake build` in the project first.",
-            missing_module=module,
-            lean_seconds=secs,
+            Reason.NOT_BUILT, nb.describe(), missing_module=nb.module, lean_seconds=secs
         )
     index = _CopyIndex(doc, copy)
     errors = result.errors

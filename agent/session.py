@@ -75,6 +75,8 @@ def make_checker(
     limits = Limits(memory_mb=settings.memory_mb, cpu_seconds=cpu)
     repl = settings.backend == "repl"
     command = lean_command(file, settings.repl_cmd if repl else settings.lean_cmd)
+    for warning in command.warnings:
+        say(f"warning: {warning}")
     env = child_environment(settings)
     executor, status = make_executor(
         settings.sandbox, settings.lean_workers, limits, scratch, say, env=env

@@ -19,10 +19,13 @@ from leanloop.lean.checker import interpret
 from leanloop.lean.messages import (
     AxiomReport,
     LeanMessage,
+    NotBuilt,
     Position,
     Severity,
     goals_of,
+    max_errors_reached,
     missing_module,
+    not_built,
     parse_axioms,
     parse_json_lines,
 )
@@ -252,6 +255,121 @@ def test_missing_olean_is_recognised() -> None:
     )
     assert missing_module([msg]) == "Mathlib.Tactic"
     assert missing_module([msg.model_copy(update={"severity": Severity.WARNING})]) is None
+
+
+def _error(data: str, line: int = 1, column: int = 0) -> LeanMessage:
+    return LeanMessage(pos=Position(line=line, column=column), severity=Severity.ERROR, data=data)
+
+
+# The texts below are built from Lean's source (no recording has them): `findOLeanParts` in
+# src/Lean/Environment.lean and `lean_read_module_data` in src/library/module.cpp.
+@pytest.mark.parametrize(
+    ("path", "module"),
+    [
+        ("/home/me/My Proofs/.lake/build/lib/lean/Foo/Bar.olean", "Foo.Bar"),
+        ("./.lake/packages/mathlib/.lake/build/lib/lean/Mathlib/Tactic.olean", "Mathlib.Tactic"),
+        ("/usr/lib/x/.lake/build/lib/lean/A/B.olean", "A.B"),
+        ("C:\\Users\\A B\\proj\\.lake\\build\\lib\\lean\\Foo.olean", "Foo"),
+    ],
+)
+def test_quoted_missing_olean_paths_may_hold_spaces(path: str, module: str) -> None:
+    msg = _error(f"object file '{path}' of module {module} does not exist")
+    found = not_built([msg])
+    assert found is not None
+    assert (found.kind, found.module, found.path) == ("missing", module, path)
+    assert missing_module([msg]) == module
+    assert "`lake build`" in found.describe() and module in found.describe()
+
+
+def test_unknown_module_prefix_is_not_built() -> None:
+    msg = _error(
+        "unknown module prefix 'Mathlib'\n\nNo directory 'Mathlib' or file 'Mathlib.olean' in "
+        "the search path entries:\n/home/me/.elan/toolchains/x/lib/lean"
+    )
+    assert missing_module([msg]) == "Mathlib"
+
+
+@pytest.mark.parametrize("what", ["invalid", "incompatible"])
+def test_oleans_from_another_toolchain_say_rebuild(what: str) -> None:
+    path = "/home/me/My Proofs/.lake/build/lib/lean/Foo/Bar.olean"
+    msg = _error(f"failed to read file '{path}', {what} header")
+    found = not_built([msg])
+    assert found is not None
+    assert (found.kind, found.module, found.path) == ("stale", "Foo.Bar", path)
+    assert missing_module([msg]) == "Foo.Bar"
+    elan = "/home/me/.elan/toolchains/leanprover--lean4---v4.9.0/lib/lean/Init/Prelude.olean"
+    assert not_built([_error(f"failed to read file '{elan}', {what} header")]) == NotBuilt(
+        kind="stale", module="Init.Prelude", path=elan
+    )
+    tricky = "/usr/lib/x/.lake/build/lib/lean/A/B.olean"
+    assert missing_module([_error(f"failed to read file '{tricky}', {what} header")]) == "A.B"
+    text = found.describe()
+    assert "another Lean toolchain" in text and "`lake build`" in text and path in text
+    # a warning with the same words is not Lean failing to load anything
+    assert not_built([msg.model_copy(update={"severity": Severity.WARNING})]) is None
+
+
+def test_unreadable_file_outside_a_lake_build_is_named_by_its_path() -> None:
+    msg = _error("failed to read file '/tmp/x/Weird.bin', incompatible header")
+    found = not_built([msg])
+    assert found is not None and found.module is None
+    assert missing_module([msg]) == "/tmp/x/Weird.bin"
+
+
+def test_not_built_is_exposed_on_the_result() -> None:
+    line = json.dumps(
+        {
+            "severity": "error",
+            "pos": {"line": 1, "column": 0},
+            "endPos": None,
+            "data": "failed to read file '/p/.lake/build/lib/lean/A.olean', incompatible header",
+        }
+    )
+    result = interpret(proc(stdout=line + "\n", exit_code=1))
+    assert result.status == "ok"
+    assert result.not_built is not None and result.not_built.kind == "stale"
+    assert result.missing_module == "A"
+
+
+# `reportMessages` in src/Lean/Language/Basic.lean (lean4 PR #10262): the error past the limit
+# is printed in its place, as a JSON message under `--json`, and Lean exits with code 1.
+MAX_ERRORS = "maximum number of errors (100; from option `maxErrors`) reached, exiting"
+
+
+def test_max_errors_json_message_is_a_failed_check() -> None:
+    lines = [
+        json.dumps({"severity": "error", "pos": {"line": i, "column": 2}, "data": "boom"})
+        for i in range(1, 101)
+    ]
+    lines.append(
+        json.dumps({"severity": "error", "pos": {"line": 101, "column": 2}, "data": MAX_ERRORS})
+    )
+    result = interpret(proc(stdout="\n".join(lines) + "\n", exit_code=1))
+    assert result.status == "ok"
+    assert len(result.errors) == 101
+    assert result.max_errors == 100
+    assert "maxErrors" in result.describe() and "100" in result.describe()
+
+
+def test_max_errors_as_a_bare_line_is_an_error_not_junk() -> None:
+    first = json.dumps({"severity": "error", "pos": {"line": 7, "column": 4}, "data": "boom"})
+    result = interpret(proc(stdout=f"{first}\n{MAX_ERRORS}\n", exit_code=1))
+    assert result.status == "ok"
+    assert result.max_errors == 100
+    assert [m.data for m in result.errors] == ["boom", MAX_ERRORS]
+    assert result.errors[-1].pos == Position(line=7, column=4)
+    # other stray output next to it is still junk
+    mixed = interpret(proc(stdout=f"{first}\n{MAX_ERRORS}\nhello\n", exit_code=1))
+    assert mixed.status == "junk" and mixed.max_errors == 100
+
+
+def test_max_errors_text_elsewhere_is_not_the_limit() -> None:
+    assert max_errors_reached([_error("boom")]) is None
+    info = LeanMessage(
+        pos=Position(line=1, column=0), severity=Severity.INFORMATION, data=MAX_ERRORS
+    )
+    assert max_errors_reached([info]) is None
+    assert max_errors_reached([_error(f"x {MAX_ERRORS}")]) is None
 
 
 def test_columns_after_non_ascii_characters(fake_lean: FakeLean, tmp_path: Path) -> None:

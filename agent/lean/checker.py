@@ -10,7 +10,17 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel
 
-from leanloop.lean.messages import LeanMessage, missing_module, parse_json_lines
+from leanloop.lean.messages import (
+    LeanMessage,
+    NotBuilt,
+    Position,
+    Severity,
+    max_errors_limit,
+    max_errors_reached,
+    missing_module,
+    not_built,
+    parse_json_lines,
+)
 from leanloop.lean.project import LeanCommand
 from leanloop.lean.runner import Executor, ProcessResult
 
@@ -35,9 +45,21 @@ class LeanResult(BaseModel):
     def missing_module(self) -> str | None:
         return missing_module(self.messages)
 
+    @property
+    def not_built(self) -> NotBuilt | None:
+        """An import Lean could not load (missing, or built by another toolchain)."""
+        return not_built(self.messages)
+
+    @property
+    def max_errors(self) -> int | None:
+        """Lean's `maxErrors` limit, when it stopped early because of it; the check failed."""
+        return max_errors_reached(self.messages)
+
     def describe(self) -> str:
         if self.status == "ok":
             n = len(self.errors)
+            if (limit := self.max_errors) is not None:
+                return f"Lean stopped after {limit} errors (its `maxErrors` limit)."
             return "Lean reported no errors." if n == 0 else f"Lean reported {n} error(s)."
         what = {
             "timeout": "Lean did not finish within the time limit and was stopped",
@@ -63,6 +85,7 @@ def interpret(proc: ProcessResult) -> LeanResult:
             status="start_failed", messages=[], exit_code=None, excerpt=proc.start_error
         )
     parsed = parse_json_lines(proc.stdout)
+    _adopt_max_errors_line(parsed.messages, parsed.junk)
     excerpt_src = "\n".join([*parsed.junk, proc.stderr.strip()]).strip()
     excerpt = "\n".join(excerpt_src.splitlines()[:_EXCERPT_LINES])
     if proc.timed_out:
@@ -94,6 +117,19 @@ def interpret(proc: ProcessResult) -> LeanResult:
     return LeanResult(
         status="ok", messages=parsed.messages, exit_code=proc.exit_code, seconds=proc.seconds
     )
+
+
+def _adopt_max_errors_line(messages: list[LeanMessage], junk: list[str]) -> None:
+    """Lean's `maxErrors` notice is a JSON message under `--json`; should it come as a bare line
+    (a wrapper printing it outside the JSON), it still means "errors, check failed", so it
+    becomes an error rather than junk. It goes where the last message was, the nearest place
+    Lean itself would put it (it replaces the next error)."""
+    for line in list(junk):
+        if max_errors_limit(line) is None:
+            continue
+        junk.remove(line)
+        pos = messages[-1].pos if messages else Position(line=1, column=0)
+        messages.append(LeanMessage(pos=pos, severity=Severity.ERROR, data=line.strip()))
 
 
 class CliChecker:

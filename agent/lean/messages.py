@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -62,12 +63,101 @@ STANDARD_AXIOMS = frozenset({"propext", "Classical.choice", "Quot.sound"})
 
 _AXIOMS_RE = re.compile(r"^'(?P<name>.*)' depends on axioms: \[(?P<list>.*)\]\s*$", re.DOTALL)
 _NO_AXIOMS_RE = re.compile(r"^'(?P<name>.*)' does not depend on any axioms\s*$", re.DOTALL)
-_NOT_BUILT_RES = (
-    # Not in the recordings; the first form is quoted in public bug reports, the second is the
-    # newer wording. Both mean `lake build` has to run before this file can be checked.
-    re.compile(r"object file \S+ of module (?P<module>\S+) does not exist"),
-    re.compile(r"unknown module prefix '(?P<module>[^']+)'"),
+# Lean's own wording, from its source (no recording has these):
+# * `findOLeanParts` in src/Lean/Environment.lean (leanprover/lean4 8f02e4d7) throws
+#   s!"object file '{mFile}' of module {mod} does not exist"; the path is quoted and may hold
+#   spaces. Older toolchains printed it unquoted, and the doubles still use that form.
+# * `findOLean` in the same file throws s!"unknown module prefix '{pkg}'\n\nNo directory …".
+# * `lean_read_module_data` in src/library/module.cpp (leanprover/lean4 00638b0c) returns
+#   "failed to read file '<path>', invalid header" when the file does not start with the
+#   `.olean` marker and "…, incompatible header" when its version, flags or githash differ:
+#   files written by another Lean toolchain (or damaged ones).
+# An import that fails is logged as one error at the header (`processHeader`), so each of these
+# arrives as an ordinary error message.
+_MISSING_RES = (
+    re.compile(r"object file '(?P<path>[^\n]*)' of module (?P<module>\S+) does not exist"),
+    re.compile(r"object file (?P<path>\S+) of module (?P<module>\S+) does not exist"),
+    re.compile(r"unknown module prefix '(?P<module>[^'\n]+)'"),
 )
+_STALE_RE = re.compile(r"failed to read file '(?P<path>[^\n]*)', (?:invalid|incompatible) header")
+# Lake puts a module's build output under `…/lib/lean/<A>/<B>.olean` (older Lake: `…/lib/`).
+_OLEAN_DIRS = (re.compile(r".*[/\\]lib[/\\]lean[/\\]"), re.compile(r".*[/\\]lib[/\\]"))
+_OLEAN_EXT = re.compile(r"\.(?:olean(?:\.server|\.private)?|ilean|ir)$")
+
+
+class NotBuilt(BaseModel):
+    """Lean could not load an import: its build output is missing (``missing``) or was written by
+    another toolchain or is damaged (``stale``). Either way `lake build` has to run first."""
+
+    kind: Literal["missing", "stale"]
+    module: str | None = None
+    path: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The module's name when known, else the file Lean could not read."""
+        return self.module or self.path or "an imported module"
+
+    def describe(self) -> str:
+        if self.kind == "missing":
+            return (
+                f"The imported module {self.label} is not built; run `lake build` in the "
+                "project first."
+            )
+        what = f"{self.module} ({self.path})" if self.module and self.path else self.label
+        return (
+            f"The build output of {what} was made by another Lean toolchain or is damaged; "
+            "run `lake build` in the project to rebuild it."
+        )
+
+
+def _module_of_olean(path: str) -> str | None:
+    ext = _OLEAN_EXT.search(path)
+    if ext is None:
+        return None
+    for prefix in _OLEAN_DIRS:  # the last `lib/lean/` (else `lib/`) in the path
+        if m := prefix.match(path):
+            parts = re.split(r"[/\\]", path[m.end() : ext.start()])
+            return ".".join(parts) if all(parts) else None
+    return None
+
+
+def not_built(messages: list[LeanMessage]) -> NotBuilt | None:
+    """Why an import could not be loaded, when an error says so; ``None`` otherwise."""
+    for msg in messages:
+        if not msg.is_error:
+            continue
+        for pattern in _MISSING_RES:
+            if m := pattern.search(msg.data):
+                path = m.groupdict().get("path")
+                return NotBuilt(kind="missing", module=m["module"], path=path)
+        if m := _STALE_RE.search(msg.data):
+            return NotBuilt(kind="stale", module=_module_of_olean(m["path"]), path=m["path"])
+    return None
+
+
+# `reportMessages` in src/Lean/Language/Basic.lean (lean4 PR #10262, Sept. 2025): once the
+# errors of one `lean` run pass `maxErrors` (default 100), the next error is printed in its place
+# with this text, as an ordinary message (a JSON line under `--json`) at that error's position,
+# and the process exits with code 1. Read from Lean's source; no recording has it. The bare
+# line form is accepted too, in case a wrapper prints it outside the JSON.
+_MAX_ERRORS_RE = re.compile(
+    r"^maximum number of errors \((?P<n>\d+)(?:; from option `maxErrors`)?\) reached, exiting\s*$"
+)
+
+
+def max_errors_limit(data: str) -> int | None:
+    """The limit named by Lean's `maxErrors` message, or ``None`` for any other text."""
+    m = _MAX_ERRORS_RE.match(data.strip())
+    return int(m["n"]) if m else None
+
+
+def max_errors_reached(messages: list[LeanMessage]) -> int | None:
+    """The `maxErrors` limit, when Lean stopped because too many errors were reported."""
+    for msg in messages:
+        if msg.is_error and (n := max_errors_limit(msg.data)) is not None:
+            return n
+    return None
 
 
 class AxiomReport(BaseModel):
@@ -91,14 +181,10 @@ def parse_axioms(data: str) -> AxiomReport | None:
 
 
 def missing_module(messages: list[LeanMessage]) -> str | None:
-    """The module whose build output is missing, when Lean says an import is not built."""
-    for msg in messages:
-        if not msg.is_error:
-            continue
-        for pattern in _NOT_BUILT_RES:
-            if m := pattern.search(msg.data):
-                return m["module"]
-    return None
+    """The module (or, failing that, the file) Lean could not load because it is not built, or
+    was built by another toolchain; ``None`` when no error says so. See `not_built`."""
+    found = not_built(messages)
+    return None if found is None else found.label
 
 
 class ParsedOutput(BaseModel):

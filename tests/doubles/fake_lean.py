@@ -506,10 +506,11 @@ def run_lean(args: LeanArgs, source: str | None) -> int:
     messages: list[Message] = []
     if (hit := _first(matched, "missing_olean")) is not None:
         module = str(hit[0]["missing_olean"])
-        # Text written from memory of real Lean's import failure, NOT copied from a recorded
-        # run: header errors are reported at 1:0 without an end position.
+        # Not copied from a recorded run: header errors are reported at 1:0 without an end
+        # position.
+        # Quoted path, as `findOLeanParts` in src/Lean/Environment.lean prints it.
         data = (
-            f"object file /proj/.lake/build/lib/lean/{module.replace('.', '/')}.olean "
+            f"object file '/proj/.lake/build/lib/lean/{module.replace('.', '/')}.olean' "
             f"of module {module} does not exist"
         )
         messages.append(_message(source, "error", 0, None, data, 0))

@@ -188,9 +188,11 @@ def main() -> int:
         args.check /= 100
     with tempfile.TemporaryDirectory() as tmp:
         wall, cpu, attempts = asyncio.run(harness(args, Path(tmp)))
-    # Perfect overlap: every conversation slot always busy, one baseline check per problem.
-    busy = attempts * (args.completion + args.check) + args.problems * args.check
-    ideal = busy / min(args.concurrency, args.workers)
+    # Perfect overlap: every conversation slot always busy, or every Lean worker (which also
+    # checks each problem's statement once), whichever is the bottleneck.
+    conversations = attempts * (args.completion + args.check) / args.concurrency
+    lean = (attempts + args.problems) * args.check / args.workers
+    ideal = max(conversations, lean)
     overlap = ideal / wall
     cpu_ms = 1000 * cpu / attempts
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -1,0 +1,315 @@
+"""Benchmark datasets: problems, the loaders for each format, known issues and the fingerprint."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ValidationError
+
+from leanloop.errors import UsageError
+from leanloop.source import LeanDocument, UnterminatedError, code_tokens
+
+Format = Literal["lean", "jsonl"]
+Warn = Callable[[str], None]
+
+
+class Problem(BaseModel):
+    """One benchmark problem. ``header + statement`` is the Lean text that is checked."""
+
+    name: str
+    header: str
+    statement: str  # ends in `:= by sorry` or `:= sorry`
+    informal: str | None = None
+    split: str | None = None
+    origin: str  # where it came from, for messages: `file.lean:12` or `data.jsonl:3`
+    # Answer holes (`abbrev foo_solution : T := sorry` in the header) the statement uses, which
+    # the model fills together with the proof (`--with-answers`).
+    answers: list[str] = []
+
+    @property
+    def text(self) -> str:
+        sep = "" if not self.header or self.header.endswith("\n") else "\n"
+        return self.header + sep + self.statement + "\n"
+
+
+class KnownIssue(BaseModel):
+    name: str
+    reason: str
+
+
+class Dataset(BaseModel):
+    path: str
+    format: Format
+    problems: list[Problem]
+    # Problems left out before any run, with why: answer holes without --with-answers.
+    needs_answer: list[str] = []
+    known_issues: list[KnownIssue] = []
+    fingerprint: str = ""
+
+
+def normalise(text: str) -> str:
+    """Text as it matters for identity: newlines unified, trailing spaces and blank edges gone."""
+    lines = [ln.rstrip() for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    return "\n".join(lines).strip("\n")
+
+
+def fingerprint(problems: list[Problem]) -> str:
+    items = sorted(
+        (p.name, normalise(p.header), normalise(p.statement), normalise(p.informal or ""))
+        for p in problems
+    )
+    blob = json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+def detect_format(path: Path) -> Format:
+    if path.is_dir() or path.suffix == ".lean":
+        return "lean"
+    if path.suffix in (".jsonl", ".json"):
+        first = _first_json_line(path)
+        if isinstance(first, dict) and {"full_name", "file_path"} <= first.keys():
+            raise UsageError(
+                f"{path} looks like a LeanDojo theorem list; that format is not supported yet "
+                "(convert it to JSONL with `name`, `header` and `formal_statement`)."
+            )
+        return "jsonl"
+    raise UsageError(
+        f"Cannot tell the format of {path}: give a directory of .lean files or a .jsonl file "
+        "(or force one with --format lean|jsonl)."
+    )
+
+
+def _first_json_line(path: Path) -> object:
+    try:
+        with path.open(encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    try:
+                        return json.loads(line)
+                    except json.JSONDecodeError:
+                        return None
+    except (OSError, UnicodeDecodeError):
+        return None
+    return None
+
+
+def load(
+    path: Path,
+    *,
+    fmt: Format | None = None,
+    split: str | None = None,
+    strict: bool = False,
+    known_issues: Path | None = None,
+    with_answers: bool = False,
+    warn: Warn,
+) -> Dataset:
+    """Read a dataset; bad input is a :class:`UsageError` with one clear sentence."""
+    if not path.exists():
+        raise UsageError(f"No such dataset: {path}.")
+    fmt = fmt or detect_format(path)
+    needs_answer: list[str] = []
+    if fmt == "lean":
+        if split is not None:
+            raise UsageError("--split applies to JSONL datasets only; a .lean dataset has none.")
+        problems, needs_answer = load_lean(path, with_answers=with_answers)
+    else:
+        if path.is_dir():
+            raise UsageError(f"{path} is a directory; --format jsonl needs a .jsonl file.")
+        problems = load_jsonl(path, split=split, strict=strict, warn=warn)
+    _refuse_duplicates(problems)
+    issues = load_known_issues(known_issues or _default_known_issues(path))
+    return Dataset(
+        path=str(path),
+        format=fmt,
+        problems=problems,
+        needs_answer=needs_answer,
+        known_issues=issues,
+        fingerprint=fingerprint(problems),
+    )
+
+
+def _default_known_issues(path: Path) -> Path | None:
+    where = path if path.is_dir() else path.parent
+    p = where / "known_issues.json"
+    return p if p.is_file() else None
+
+
+def load_known_issues(path: Path | None) -> list[KnownIssue]:
+    """A JSON list of ``{"name": …, "reason": …}``."""
+    if path is None:
+        return []
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise UsageError(f"Cannot read the known issues in {path}: {e}.") from None
+    if isinstance(data, dict):
+        data = data.get("known_issues", [])
+    try:
+        return [KnownIssue.model_validate(x) for x in data]
+    except (ValidationError, TypeError):
+        raise UsageError(
+            f'{path} must hold a list of {{"name": …, "reason": …}} entries.'
+        ) from None
+
+
+def _refuse_duplicates(problems: list[Problem]) -> None:
+    seen: dict[str, str] = {}
+    for p in problems:
+        if p.name in seen:
+            raise UsageError(
+                f"Duplicate problem name `{p.name}` ({seen[p.name]} and {p.origin}); "
+                "problem names must be unique."
+            )
+        seen[p.name] = p.origin
+
+
+# ---------------------------------------------------------------------------------------------
+# A directory of .lean files
+
+
+def lean_files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    return sorted(
+        p
+        for p in path.rglob("*.lean")
+        if not any(part.startswith(".") for part in p.relative_to(path).parts)
+        and p.name != "lakefile.lean"
+    )
+
+
+def load_lean(path: Path, *, with_answers: bool = False) -> tuple[list[Problem], list[str]]:
+    """Every theorem with a `sorry` is a problem; its header is its file up to it. One that
+    uses an answer hole needs an answer: skipped, or with ``with_answers`` a problem whose
+    answers the model fills too."""
+    root = path if path.is_dir() else path.parent
+    problems: list[Problem] = []
+    needs_answer: list[str] = []
+    files = lean_files(path)
+    if not files:
+        raise UsageError(f"No .lean files in {path}.")
+    for file in files:
+        try:
+            text = file.read_text("utf-8").removeprefix("\ufeff")
+        except (OSError, UnicodeDecodeError) as e:
+            raise UsageError(f"Cannot read {file}: {e}.") from None
+        try:
+            doc = LeanDocument(text)
+        except UnterminatedError as e:
+            raise UsageError(f"{file}: {e}.") from None
+        rel = file.relative_to(root).as_posix() if file != path else file.name
+        # `abbrev foo_solution : T := sorry`: an answer the problem asks for (PutnamBench).
+        answers = {
+            n: d.name
+            for d in doc.declarations
+            if d.kind in ("abbrev", "def") and d.sorries and d.name
+            for n in (d.name, d.full_name)
+            if n
+        }
+        for d in doc.proof_targets:
+            line = doc.position(d.start)[0]
+            name = d.full_name or f"{rel}:example@{line}"
+            end = d.header_end if d.header_end is not None else d.end
+            used = {t.text for t in code_tokens(text[d.start : end])}
+            holes = sorted({answers[n] for n in used if n in answers})
+            if holes and not with_answers:
+                needs_answer.append(name)
+                continue
+            problems.append(
+                Problem(
+                    name=name,
+                    header=text[: d.start],
+                    statement=text[d.start : d.end],
+                    origin=f"{rel}:{line}",
+                    answers=holes,
+                )
+            )
+    return problems, needs_answer
+
+
+# ---------------------------------------------------------------------------------------------
+# JSONL (DeepSeek-Prover, Goedel-Prover, Kimina)
+
+
+class JsonlRow(BaseModel):
+    name: str
+    formal_statement: str
+    header: str = ""
+    split: str | None = None
+    informal_prefix: str | None = None
+    goal: str | None = None
+
+
+def load_jsonl(path: Path, *, split: str | None, strict: bool, warn: Warn) -> list[Problem]:
+    problems: list[Problem] = []
+    splits: set[str] = set()
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"Cannot read {path}: {e}.") from None
+    for no, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = JsonlRow.model_validate_json(line)
+        except ValidationError as e:
+            err = e.errors()[0]
+            what = (
+                "it is not JSON"
+                if err["type"] == "json_invalid"
+                else f"{'.'.join(map(str, err['loc'])) or 'the line'}: {err['msg'].lower()}"
+            )
+            msg = f"{path.name} line {no} is malformed ({what})"
+            if strict:
+                raise UsageError(msg + "; stopping because of --strict.") from None
+            warn(msg + "; skipped.")
+            continue
+        if row.split is not None:
+            splits.add(row.split)
+        if split is not None and row.split != split:
+            continue
+        problems.append(
+            Problem(
+                name=row.name,
+                header=row.header,
+                statement=_informal_comment(row.informal_prefix)
+                + _with_sorry(row.formal_statement),
+                informal=row.informal_prefix or None,
+                split=row.split,
+                origin=f"{path.name}:{no}",
+            )
+        )
+    if split is not None and not problems:
+        have = ", ".join(sorted(splits)) or "none"
+        raise UsageError(f"No problem in {path} has split `{split}` (splits present: {have}).")
+    return problems
+
+
+_ENDS_BY = re.compile(r":=\s*by\s*$")
+_ENDS_ASSIGN = re.compile(r":=\s*$")
+
+
+def _with_sorry(statement: str) -> str:
+    """DeepSeek's files end statements in `:= by` for the model to continue; make the hole
+    explicit so that the statement is a problem like any other."""
+    s = statement.rstrip()
+    if _ENDS_BY.search(s):
+        return s + " sorry"
+    if _ENDS_ASSIGN.search(s):
+        return s + " by sorry"
+    return s
+
+
+def _informal_comment(informal: str | None) -> str:
+    """The informal text goes before the statement as a comment, so the model sees it."""
+    if not informal or not informal.strip():
+        return ""
+    text = informal.strip()
+    if text.startswith("/-") and text.endswith("-/"):
+        return text + "\n"
+    return "/- " + text.replace("-/", "- /") + " -/\n"

@@ -1,0 +1,67 @@
+"""The pass@k estimator against hand-computed values, and the bootstrap interval."""
+
+from __future__ import annotations
+
+from math import comb
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from leanloop.bench.estimate import bootstrap_interval, pass_at_k
+
+
+@pytest.mark.parametrize(
+    ("n", "c", "k", "expected"),
+    [
+        (1, 0, 1, 0.0),
+        (1, 1, 1, 1.0),
+        (4, 1, 1, 1 / 4),
+        (4, 1, 2, 1 - 3 / 6),  # 1 - C(3,2)/C(4,2)
+        (4, 2, 2, 1 - 1 / 6),  # 1 - C(2,2)/C(4,2)
+        (4, 3, 2, 1.0),  # n - c < k: every pair holds a correct sample
+        (10, 3, 5, 1 - 21 / 252),  # 1 - C(7,5)/C(10,5)
+        (8, 0, 8, 0.0),  # c = 0
+        (8, 8, 1, 1.0),  # c = n
+        (8, 1, 8, 1.0),  # k = n: any of n
+        (8, 0, 1, 0.0),
+    ],
+)
+def test_hand_computed(n: int, c: int, k: int, expected: float) -> None:
+    assert pass_at_k(n, c, k) == pytest.approx(expected, abs=1e-12)
+
+
+def test_pass_at_1_is_the_fraction_correct() -> None:
+    assert pass_at_k(200, 37, 1) == pytest.approx(37 / 200)
+
+
+def test_large_n_stays_finite_and_exact() -> None:
+    # C(2000, 1000) overflows a float; the product form does not.
+    assert pass_at_k(2000, 1, 1000) == pytest.approx(0.5)
+    assert pass_at_k(2000, 3, 10) == pytest.approx(1 - comb(1997, 10) / comb(2000, 10))
+
+
+@given(
+    st.integers(1, 60).flatmap(
+        lambda n: st.tuples(st.just(n), st.integers(0, n), st.integers(1, n))
+    )
+)
+def test_matches_the_binomial_definition(args: tuple[int, int, int]) -> None:
+    n, c, k = args
+    assert pass_at_k(n, c, k) == pytest.approx(1 - comb(n - c, k) / comb(n, k), abs=1e-9)
+
+
+@pytest.mark.parametrize(("n", "c", "k"), [(4, 1, 5), (4, 5, 1), (4, 1, 0), (0, 0, 1)])
+def test_out_of_range_is_refused(n: int, c: int, k: int) -> None:
+    with pytest.raises(ValueError):
+        pass_at_k(n, c, k)
+
+
+def test_bootstrap_interval_brackets_the_mean() -> None:
+    values = [0.0] * 50 + [1.0] * 50
+    low, high = bootstrap_interval(values)
+    assert low < 0.5 < high
+    # the standard error of a mean of 100 coin flips is 0.05: the interval is about ±0.1
+    assert 0.05 < 0.5 - low < 0.15 and 0.05 < high - 0.5 < 0.15
+    assert bootstrap_interval([1.0] * 10) == (1.0, 1.0)
+    assert bootstrap_interval(values) == (low, high)  # seeded: the same report twice

@@ -1,0 +1,104 @@
+"""The dataset loaders on small files of each format, and their bad-input messages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bench_helpers import DATA, write_problems
+
+from leanloop.bench.problems import Dataset, detect_format, fingerprint, load
+from leanloop.errors import UsageError
+
+
+def _load(path: Path, **kw: Any) -> tuple[Dataset, list[str]]:
+    warnings: list[str] = []
+    ds = load(path, warn=warnings.append, **kw)
+    return ds, warnings
+
+
+def test_a_directory_of_lean_files() -> None:
+    ds, _ = _load(DATA / "lean_dir")
+    assert ds.format == "lean"
+    problems = {p.name: p for p in ds.problems}
+    assert sorted(problems) == ["Sub.and_swap", "add_zero_right", "two_eq"]
+    two = problems["two_eq"]
+    # The header is the file up to the theorem (the earlier problem included), the statement
+    # the theorem itself; together they are the file as it stands.
+    assert two.header.startswith("-- Two problems in one file")
+    assert "theorem add_zero_right" in two.header
+    assert two.statement == "theorem two_eq : 1 + 1 = 2 := sorry"
+    assert problems["Sub.and_swap"].origin == "Sub/Putnam.lean:9"
+    assert "namespace Sub" in problems["Sub.and_swap"].header
+    assert ds.needs_answer == ["answer_spec"]
+
+
+def test_jsonl_with_splits_and_the_deepseek_layout() -> None:
+    ds, warnings = _load(DATA / "small.jsonl", split="test")
+    names = [p.name for p in ds.problems]
+    assert names == ["mini_two", "mini_three"]
+    assert [w.split(" (")[0] for w in warnings] == [
+        "small.jsonl line 4 is malformed",
+        "small.jsonl line 5 is malformed",
+    ]
+    assert "not JSON" in warnings[0] and "name" in warnings[1]
+    two, three = ds.problems
+    assert two.statement.endswith("theorem mini_two (n : Nat) : n + 0 = n := by sorry")
+    assert two.statement.startswith("/- Zero is a right identity. -/\n")
+    assert three.statement == "theorem mini_three : True := by sorry"
+    all_, _ = _load(DATA / "small.jsonl")
+    one = all_.problems[0]
+    # DeepSeek's statements end in `:= by` for the model to continue.
+    assert one.statement == "/-- One plus one is two. -/\ntheorem mini_one : 1 + 1 = 2 := by sorry"
+    assert one.text == "open Nat\n\n" + one.statement + "\n"
+    assert one.split == "valid"
+
+
+def test_strict_stops_at_the_first_malformed_line() -> None:
+    with pytest.raises(UsageError, match=r"small.jsonl line 4 is malformed .*--strict"):
+        _load(DATA / "small.jsonl", strict=True)
+
+
+def test_duplicate_names_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "d.jsonl"
+    row = {"name": "same", "formal_statement": "theorem same : True := sorry"}
+    path.write_text(json.dumps(row) + "\n" + json.dumps(row) + "\n", "utf-8")
+    with pytest.raises(
+        UsageError, match=r"Duplicate problem name `same` \(d.jsonl:1 and d.jsonl:2\)"
+    ):
+        _load(path)
+
+
+def test_the_fingerprint_follows_the_text_not_its_layout(tmp_path: Path) -> None:
+    a = write_problems(
+        tmp_path / "a", {"p": "theorem p : True := sorry", "q": "theorem q : 1 = 1 := sorry"}
+    )
+    b = tmp_path / "b.jsonl"
+    rows = [
+        {"name": "q", "formal_statement": "theorem q : 1 = 1 := sorry   \r\n", "header": ""},
+        {"name": "p", "formal_statement": "theorem p : True := sorry"},
+    ]
+    b.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    c = write_problems(
+        tmp_path / "c", {"p": "theorem p : True := sorry", "q": "theorem q : 2 = 2 := sorry"}
+    )
+    fa, fb, fc = (fingerprint(_load(x)[0].problems) for x in (a, b, c))
+    assert fa == fb != fc
+
+
+def test_format_detection(tmp_path: Path) -> None:
+    assert detect_format(DATA / "lean_dir") == "lean"
+    assert detect_format(DATA / "small.jsonl") == "jsonl"
+    dojo = tmp_path / "test.json"
+    dojo.write_text(json.dumps({"url": "u", "commit": "c", "file_path": "f", "full_name": "n"}))
+    with pytest.raises(UsageError, match="LeanDojo"):
+        detect_format(dojo)
+    with pytest.raises(UsageError, match="Cannot tell the format"):
+        detect_format(tmp_path / "x.csv")
+
+
+def test_split_on_a_lean_directory_is_refused() -> None:
+    with pytest.raises(UsageError, match="--split applies to JSONL"):
+        _load(DATA / "lean_dir", split="test")

@@ -15,9 +15,8 @@ from __future__ import annotations
 import re
 
 from leanloop.policy import FORBIDDEN_OPTION_PREFIXES, NATIVE_TOKENS, SCOPED_BY_IN, Policy
-from leanloop.source import scanner
 from leanloop.source.document import is_command_keyword
-from leanloop.source.scanner import Token, TokenKind, UnterminatedError, tokenize
+from leanloop.source.scanner import Token, TokenKind, UnterminatedError, ambiguities, tokenize
 
 # Constants that are forbidden under any namespace prefix (`Foo.sorry` is still `sorry` if
 # `Foo` is opened away; better to refuse than to reason about name resolution).
@@ -151,7 +150,7 @@ def _scoped_by_in(tokens: list[Token], i: int) -> bool:
         elif t.text == "in" and depth == 0:
             return True
         elif depth == 0 and not (
-            t.kind is TokenKind.IDENT or t.text in ("→", "scoped", "hiding", "renaming")
+            t.kind is TokenKind.IDENT or t.text in ("→", "->", "scoped", "hiding", "renaming")
         ):
             return False
     return False
@@ -165,9 +164,14 @@ def screen(proof: str, policy: Policy) -> str | None:
         all_tokens = tokenize(proof)
     except UnterminatedError as e:
         return f"The proof has an {e} and cannot be screened."
-    for offset, why in getattr(scanner, "ambiguities", lambda _: [])(proof):  # TEMP until the lexer lands
+    for offset, why in ambiguities(proof, all_tokens):
         line = proof.count("\n", 0, offset) + 1
         return f"Line {line} of the proof can be read in more than one way by Lean ({why})."
+    for tok in all_tokens:
+        if tok.kind is TokenKind.DOC_COMMENT:
+            # `/--` and `/-!` are Lean syntax, not whitespace: a doc comment belongs to a
+            # declaration (or is a command), never inside a proof.
+            return "The proof contains a doc comment (`/--` or `/-!`), which starts a command."
     tokens = [t for t in all_tokens if t.is_code]
     for i, tok in enumerate(tokens):
         if tok.kind not in (TokenKind.IDENT, TokenKind.SYMBOL):

@@ -99,12 +99,13 @@ def test_declarations_have_full_names_through_namespaces_and_sections() -> None:
 def test_targets_are_the_real_sorries_only() -> None:
     doc = LeanDocument(SOURCE)
     targets = find_targets(doc)
+    # `line` is the declaration keyword's line; `column` the hole's.
     assert [(t.name, t.line, t.column, t.mode) for t in targets] == [
-        ("Foo.bar", 14, 2, "tactic"),
+        ("Foo.bar", 12, 2, "tactic"),
         ("Foo.baz", 17, 23, "term"),
-        ("Foo.Deep.qux", 23, 2, "tactic"),
+        ("Foo.Deep.qux", 21, 2, "tactic"),
         ("top", 27, 25, "tactic"),
-        ("example@30", 30, 2, "tactic"),
+        ("example@29", 29, 2, "tactic"),
     ]
     for t in targets:
         assert SOURCE[t.hole_start : t.hole_end] == "sorry"
@@ -134,7 +135,7 @@ def test_several_sorries_make_the_whole_body_the_hole() -> None:
     [target] = find_targets(LeanDocument(text))
     assert target.whole_body
     assert text[target.hole_start : target.hole_end] == "by\n  constructor\n  · sorry\n  · sorry"
-    assert (target.line, target.column) == (3, 4)
+    assert (target.line, target.column) == (1, 4)
 
 
 @pytest.mark.parametrize(
@@ -200,8 +201,9 @@ def test_positions_agree_with_recorded_lean_output() -> None:
 def test_line_comment_scanner_sees_a_sorry_after_a_string_with_dashes() -> None:
     text = 'theorem t : "--" = "--" := by\n  sorry\n'
     [target] = find_targets(LeanDocument(text))
-    assert (target.line, target.column) == (2, 2)
+    assert text[target.hole_start : target.hole_end] == "sorry"
     assert line_col(text, "sorry") == (2, 2)
+    assert LeanDocument(text).position(target.hole_start) == (2, 2)
 
 
 def test_an_example_is_selected_by_its_report_label() -> None:

@@ -174,7 +174,7 @@ STRUCTURAL: list[Case] = [
         file=FOLLOWED,
     ),
     # A doc comment at column 0 ends the declaration and would document the next one.
-    Case("doc-comment-escapes", "    decide\n/-- the next theorem -/", Reason.STRUCTURE),
+    Case("doc-comment-escapes", "    decide\n/-- the next theorem -/", F),
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -425,6 +425,18 @@ LEXER: list[Case] = [
     Case("lexer-string-escape", 'have : String := "\\" native_decide "\nrfl', F),
 ]
 
+# A symbol glued to a comment opener: a user token (`+-`, `*/`) would swallow the opener. Doc
+# comments are Lean syntax that starts a command, never whitespace inside a proof.
+LEXER_GLUED: list[Case] = [
+    Case(
+        "lexer-plus-dash", "exact (a +-- b\nmacro_rules | `(tactic| rfl) => `(tactic| simp)\n)", F
+    ),
+    Case("lexer-star-block", "exact x */- c\ntheorem evil : False := by simp\n-/", F),
+    Case("lexer-quote-after-symbol", "exact ('' /- a -/ ''a')\nrfl", F),
+    Case("lexer-doc-comment-in-proof", "/-- hidden -/\nrfl", F),
+    Case("lexer-mod-doc", "rfl\n/-! module doc -/", F),
+]
+
 # Refused anywhere in the text, comments and strings included.
 RAW_TEXT: list[Case] = [
     Case("raw-debug-in-comment", "rfl -- set_option debug.skipKernelTC true", F),
@@ -539,6 +551,7 @@ CASES: list[Case] = [
     *WHOLE_BODY,
     *HOLES,
     *LEXER,
+    *LEXER_GLUED,
     *RAW_TEXT,
     *ESCAPES,
     *SENTINEL,

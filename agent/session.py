@@ -91,6 +91,7 @@ def make_checker(
             timeout=settings.timeout,
             max_uses=settings.repl_max_uses,
             scratch_root=scratch,
+            header_timeout=settings.repl_header_timeout,
         )
     extra = []
     if settings.max_heartbeats is not None:

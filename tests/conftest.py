@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -25,6 +26,9 @@ def fake_lean(
     """
     root: Path = tmp_path_factory.mktemp("fake_lean")
     monkeypatch.delenv("FAKE_LEAN_SCENARIO", raising=False)
+    # Lean runs with an allow-listed environment (issue 14); the double's own controls must be
+    # let through by name, as a user would add a variable their build needs.
+    monkeypatch.setenv("LEANLOOP_ENV_ALLOW", "FAKE_LEAN_LOG FAKE_LEAN_SCENARIO")
     return FakeLean(root / "bin", root, monkeypatch.setenv)
 
 
@@ -136,3 +140,64 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RunCli:
         )
 
     return run
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 11: the suite leaves no process behind. The test process becomes a child subreaper, so
+# that whatever the suite starts and orphans is re-parented to it rather than to pid 1 (and so
+# is told apart from other users' processes); at the end, any such process still alive fails
+# the run, and is killed. Only the suite is a subreaper: leanloop itself is not (see
+# agent/lean/runner.py).
+
+_STRAY_NAMES = ("bwrap", "lean", "lake", "repl")
+
+
+def _children_of_the_suite() -> list[tuple[int, str, str]]:
+    me = str(os.getpid())
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{name}/stat").read_text("utf-8", "replace")
+            cmdline = Path(f"/proc/{name}/cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        comm = stat[stat.find("(") + 1 : stat.rfind(")")]
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if fields[1] == me:
+            found.append((int(name), fields[0], f"{comm}: {cmdline.decode('utf-8', 'replace')}"))
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_processes() -> Iterator[None]:
+    import ctypes
+    import signal
+    import time
+
+    try:
+        subreaper = ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0  # SET_SUBREAPER
+    except (OSError, AttributeError):
+        subreaper = False
+    yield
+    if not subreaper:
+        return
+    deadline = time.monotonic() + 5  # let SIGKILLs sent by the last test land
+    while True:
+        strays = []
+        for pid, state, what in _children_of_the_suite():
+            if state in ("Z", "X"):
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, os.WNOHANG)  # adopted orphans are ours to reap
+            elif any(n in what.split(":")[0] for n in _STRAY_NAMES) or "tests/doubles/" in what:
+                strays.append((pid, what))
+        if not strays or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    for pid, _ in strays:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    if strays:
+        listing = "\n".join(f"  {pid} {what[:200]}" for pid, what in strays)
+        pytest.fail(f"the test suite left {len(strays)} process(es) behind:\n{listing}")

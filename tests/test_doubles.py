@@ -269,7 +269,7 @@ def test_scenario_missing_olean(fake_lean: FakeLean, tmp_path: Path) -> None:
     assert err["pos"] == {"line": 1, "column": 0}
     assert err["endPos"] is None
     assert err["data"] == (
-        "object file /proj/.lake/build/lib/lean/Mathlib/Tactic.olean of module "
+        "object file '/proj/.lake/build/lib/lean/Mathlib/Tactic.olean' of module "
         "Mathlib.Tactic does not exist"
     )
 

@@ -5,7 +5,10 @@ Loading `import Mathlib` takes seconds to minutes; a REPL that has loaded a head
 checks every later candidate with the same header from that environment. Protocol (see
 ``shared/lean-reference/repl/PROTOCOL.md``): one JSON request per line followed by a blank line;
 each answer is pretty-printed JSON followed by a blank line. Message positions are relative to
-the submitted command, so they are shifted back to the file's lines here."""
+the submitted command, so they are shifted back to the file's lines here.
+
+Every process the pool starts is stopped as a whole (`runner.stop_process`: the cage's inner
+processes too) when it is retired, on ``aclose``, and at interpreter exit for any left over."""
 
 from __future__ import annotations
 
@@ -14,16 +17,17 @@ import contextlib
 import json
 import shutil
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from leanloop.lean.checker import LeanResult
+from leanloop.lean.checker import LeanResult, Status
 from leanloop.lean.messages import LeanMessage, Position
 from leanloop.lean.project import LeanCommand
-from leanloop.lean.runner import Executor, kill_group
+from leanloop.lean.runner import Executor, Tracked, kill_tree, stop_process, track
 from leanloop.source import LeanDocument, UnterminatedError
 
 
@@ -39,26 +43,51 @@ class HeaderErrors(Exception):
         self.messages = messages
 
 
+class _NotSent(Exception):
+    """The request could not be written: the process had gone before it was sent."""
+
+
+class _Gone(ReplFailure):
+    """The process ended without a word of answer: dead before or while it got the request."""
+
+
 @dataclass
 class _Repl:
     process: asyncio.subprocess.Process
     header: str
+    tracked: Tracked
     env: int = 0
     uses: int = 0
     stderr: list[str] = field(default_factory=list)
 
+    def alive(self) -> bool:
+        """Whether the process can take a request: not exited, its output not at EOF (asyncio
+        sees the EOF of an idle process as soon as it happens), and not a zombie."""
+        out = self.process.stdout
+        if self.process.returncode is not None or (out is not None and out.at_eof()):
+            return False
+        try:
+            stat = Path(f"/proc/{self.process.pid}/stat").read_text("utf-8", "replace")
+        except OSError:
+            # Reaped already, unless there is no /proc here to tell.
+            return not Path("/proc/self").is_dir()
+        return stat.rsplit(")", 1)[-1].split()[:1] not in (["Z"], ["X"])
+
     async def request(self, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
         stdin, stdout = self.process.stdin, self.process.stdout
         assert stdin is not None and stdout is not None
-        stdin.write((json.dumps(payload, ensure_ascii=False) + "\n\n").encode("utf-8"))
-        await stdin.drain()
+        try:
+            stdin.write((json.dumps(payload, ensure_ascii=False) + "\n\n").encode("utf-8"))
+            await stdin.drain()
+        except (BrokenPipeError, ConnectionResetError) as e:
+            raise _NotSent(str(e)) from None
 
         async def read() -> dict[str, Any]:
             lines: list[str] = []
             while True:
                 raw = await stdout.readline()
                 if not raw:
-                    raise ReplFailure("the REPL exited")
+                    raise (ReplFailure if lines else _Gone)("the REPL exited")
                 line = raw.decode("utf-8", "replace").rstrip("\n")
                 if not line.strip():
                     if lines:
@@ -75,18 +104,23 @@ class _Repl:
 
         return await asyncio.wait_for(read(), timeout)
 
-    def kill(self) -> None:
-        kill_group(self.process.pid)
-
 
 def split_header(text: str) -> tuple[str, str, int, int]:
-    """(header, body, line offset, column offset of the body's first line)."""
+    """(header, body, line offset, column offset of the body's first line).
+
+    The whitespace between the imports and the first command is sent to neither: it means
+    nothing to Lean, and the body then starts as the commands of the recorded REPL sessions do.
+    Positions in the body's answers are relative to the body; line ``L`` of it is line
+    ``L + offset`` of the text, and on its first line the column is shifted too."""
     try:
         end = LeanDocument(text).header_end
     except UnterminatedError:
         end = 0
-    header, body = text[:end], text[end:]
-    return header, body, header.count("\n"), end - (header.rfind("\n") + 1)
+    header, rest = text[:end], text[end:]
+    body = rest.lstrip()
+    start = end + len(rest) - len(body)  # where the body starts in the text
+    before = text[:start]
+    return header, body, before.count("\n"), start - (before.rfind("\n") + 1)
 
 
 def _shift(message: dict[str, Any], lines: int, first_col: int) -> LeanMessage | None:
@@ -121,6 +155,8 @@ class ReplPool:
         self.command = command
         self._executor = executor
         self._timeout = timeout
+        # How long loading the imports may take (`repl_header_timeout`): `import Mathlib` is
+        # slow, and a timeout here is not a check's timeout.
         self._header_timeout = header_timeout or max(timeout, 600.0)
         self._max_uses = max_uses
         self._size = size
@@ -128,55 +164,62 @@ class ReplPool:
         self._idle: list[_Repl] = []
         self._live = 0  # processes started and not yet retired, busy or idle
         self._scratch_root = scratch_root
+        # Every live process, so that none outlives the interpreter even without `aclose`.
+        self._tracked: dict[int, Tracked] = {}
+        self._finalizer = weakref.finalize(self, _kill_all, self._tracked)
 
     async def check(self, text: str, *, file_name: str = "Check.lean") -> LeanResult:
         header, body, lines, first_col = split_header(text)
         async with self._slots:
             start = time.monotonic()
-            try:
-                repl = await self._acquire(header)
-            except HeaderErrors as e:
-                return LeanResult(status="ok", messages=e.messages, exit_code=1)
-            except (ReplFailure, TimeoutError, OSError) as e:
-                return LeanResult(
-                    status="start_failed" if isinstance(e, OSError) else "crashed",
-                    messages=[],
-                    exit_code=None,
-                    excerpt=f"the REPL could not load the imports: {e}",
-                )
-            try:
-                answer = await repl.request({"cmd": body, "env": repl.env}, self._timeout)
-            except asyncio.CancelledError:
-                await self._retire(repl)  # mid-command: its state is unknown
-                raise
-            except TimeoutError:
-                await self._retire(repl)
-                return LeanResult(
-                    status="timeout",
-                    messages=[],
-                    exit_code=None,
-                    excerpt=f"stopped after {self._timeout:.0f}s",
-                    seconds=time.monotonic() - start,
-                )
-            except (ReplFailure, OSError) as e:
-                await self._retire(repl)
-                stderr = await _drain(repl)
-                return LeanResult(
-                    status="crashed",
-                    messages=[],
-                    exit_code=repl.process.returncode,
-                    excerpt=f"{e}. {stderr}".strip(),
-                    seconds=time.monotonic() - start,
-                )
+            answer: dict[str, Any] | None = None
+            for attempt in range(2):
+                try:
+                    repl, fresh = await self._acquire(header, warm=attempt == 0)
+                except HeaderErrors as e:
+                    return LeanResult(status="ok", messages=e.messages, exit_code=1)
+                except TimeoutError:
+                    # Before OSError, which TimeoutError is: a slow `import Mathlib` does not
+                    # mean that Lean is missing.
+                    return self._failed(
+                        "timeout",
+                        f"the REPL did not load the imports within {self._header_timeout:g}s "
+                        "(setting repl_header_timeout)",
+                        start,
+                    )
+                except (ReplFailure, _NotSent) as e:
+                    what = f"the REPL could not load the imports: {e}"
+                    return self._failed("crashed", what, start)
+                except OSError as e:
+                    return self._failed(
+                        "start_failed", f"{self.command.argv[0]}: {e.strerror or e}", start
+                    )
+                try:
+                    answer = await repl.request({"cmd": body, "env": repl.env}, self._timeout)
+                except (_NotSent, _Gone) as e:
+                    # A warm process that died while idle, after the liveness check (or, with
+                    # no way to tell them apart, one the command killed before it said
+                    # anything): once more, on a fresh process.
+                    if fresh:
+                        return await self._crashed(repl, e, start)
+                    await self._retire(repl)
+                    continue
+                except asyncio.CancelledError:
+                    await self._retire(repl)  # mid-command: its state is unknown
+                    raise
+                except TimeoutError:
+                    await self._retire(repl)
+                    return self._failed("timeout", f"stopped after {self._timeout:.0f}s", start)
+                except (ReplFailure, OSError) as e:
+                    return await self._crashed(repl, e, start)
+                break
+            if answer is None:
+                return self._failed("crashed", "the REPL exited before the command was sent", start)
             seconds = time.monotonic() - start
             if "env" not in answer:
                 await self._retire(repl)
-                return LeanResult(
-                    status="crashed",
-                    messages=[],
-                    exit_code=None,
-                    excerpt=f"the REPL refused the command: {answer.get('message')}",
-                    seconds=seconds,
+                return self._failed(
+                    "crashed", f"the REPL refused the command: {answer.get('message')}", start
                 )
             await self._release(repl)
             raw = answer.get("messages", [])
@@ -192,17 +235,39 @@ class ReplPool:
             exit_code = 1 if any(m.is_error for m in messages) else 0
             return LeanResult(status="ok", messages=messages, exit_code=exit_code, seconds=seconds)
 
-    async def _acquire(self, header: str) -> _Repl:
+    async def _crashed(self, repl: _Repl, error: Exception, start: float) -> LeanResult:
+        await self._retire(repl)
+        stderr = await _drain(repl)
+        result = self._failed("crashed", f"{error}. {stderr}".strip(), start)
+        return result.model_copy(update={"exit_code": repl.process.returncode})
+
+    @staticmethod
+    def _failed(status: Status, excerpt: str, start: float) -> LeanResult:
+        return LeanResult(
+            status=status,
+            messages=[],
+            exit_code=None,
+            excerpt=excerpt,
+            seconds=time.monotonic() - start,
+        )
+
+    async def _acquire(self, header: str, *, warm: bool = True) -> tuple[_Repl, bool]:
+        """A process loaded with ``header`` (an idle one if ``warm``), and whether it was started
+        for this call."""
+        for repl in [r for r in self._idle if not r.alive()]:
+            self._idle.remove(repl)  # exited while idle: never handed out
+            await self._retire(repl)
         for i, repl in enumerate(self._idle):
-            if repl.header == header and repl.process.returncode is None:
-                return self._idle.pop(i)
+            if warm and repl.header == header:
+                return self._idle.pop(i), False
         # We hold a slot, so fewer than ``size`` others are busy: if the pool is full, an idle
         # process (warm for another header) makes room.
         while self._live >= self._size and self._idle:
             await self._retire(self._idle.pop(0))
         process = await self._executor.start(self.command.argv, cwd=self.command.cwd)
         self._live += 1
-        repl = _Repl(process=process, header=header)
+        repl = _Repl(process=process, header=header, tracked=track(process))
+        self._tracked[process.pid] = repl.tracked
         try:
             answer = await repl.request({"cmd": header}, self._header_timeout)
         except ReplFailure as e:
@@ -220,18 +285,18 @@ class ReplPool:
             await self._retire(repl)
             raise HeaderErrors(errors)
         repl.env = int(answer["env"])
-        return repl
+        return repl, True
 
     async def _retire(self, repl: _Repl) -> None:
-        repl.kill()
+        if self._tracked.pop(repl.process.pid, None) is None:
+            return  # retired already
         self._live -= 1
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(repl.process.wait(), 5)
+        await stop_process(repl.process, repl.tracked)
 
     async def _release(self, repl: _Repl) -> None:
         repl.uses += 1
         # Every command leaves an environment behind in the REPL; recycle to bound memory.
-        if repl.uses >= self._max_uses or repl.process.returncode is not None:
+        if repl.uses >= self._max_uses or not repl.alive():
             await self._retire(repl)
         else:
             self._idle.append(repl)
@@ -240,8 +305,16 @@ class ReplPool:
         idle, self._idle = self._idle, []
         for repl in idle:
             await self._retire(repl)
+        _kill_all(self._tracked)  # busy ones, should a check still be running
         if self._scratch_root is not None:
             shutil.rmtree(self._scratch_root, ignore_errors=True)
+
+
+def _kill_all(tracked: dict[int, Tracked]) -> None:
+    """At `aclose` for processes still busy, and at interpreter exit (the pool's finalizer)
+    for any the event loop did not get to stop."""
+    for t in list(tracked.values()):
+        kill_tree(t)
 
 
 async def _drain(repl: _Repl) -> str:

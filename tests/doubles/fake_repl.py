@@ -1,12 +1,29 @@
 #!/usr/bin/env python3
-"""A Lean REPL double (leanprover-community/repl protocol) built on the fake Lean's semantics.
+"""A Lean REPL double (leanprover-community/repl protocol) built on the fake Lean's semantics,
+behaving as shared/lean-reference/repl/PROTOCOL.md says the real one does.
 
-Requests: JSON spread over lines up to a blank line (the real REPL strips each line's trailing
-whitespace and joins them with no separator). Answers: pretty-printed JSON, then a blank line,
-with positions relative to the submitted command and severity `info` for information, as in the
-recorded transcripts (shared/lean-reference/repl). Every command is logged to $FAKE_LEAN_LOG
-like a fake `lean` run, with the environment's header prepended, so tests can read what was
-checked; process starts are logged with argv ["repl-start"]."""
+* Requests: lines up to a blank line; each line's trailing whitespace is stripped and the lines
+  are joined with no separator. A blank line with nothing before it is handed to the JSON
+  parser like any other request, and fails.
+* A command without ``env`` starts a fresh environment from its text (the imports); with
+  ``env: n`` it is elaborated on top of environment n, as a command of its own: its message
+  positions are relative to the command's text, line 1 column 0 being its first character.
+  The double elaborates ``<environment text>\\n<command>`` with the fake Lean and moves the
+  positions back by the lines in front; this is the double's own bookkeeping, not the pool's.
+* Answers: pretty-printed JSON, a blank line; severity ``info`` for information; ``data``
+  trimmed of leading and trailing whitespace; a ``sorries`` entry for every `sorry` in the
+  command (its ``goal`` text is a placeholder: the double does not know goals); ``messages``
+  and ``sorries`` left out when empty.
+* ``{"message": "Unknown environment."}`` for an unknown env and ``Unknown proof state.`` for
+  a tactic request (the double keeps no proof states).
+* JSON that does not parse, or is no request at all: the real REPL throws an uncaught IO error
+  and, PROTOCOL.md reads from the code, most likely ends; no transcript records it. The double
+  prints the error on stderr and exits 1 (a guess).
+
+Every command is logged to $FAKE_LEAN_LOG like a fake `lean` run, with the environment's text in
+front, so tests can read what was checked; process starts are logged with argv ["repl-start"].
+A rule ``{"when": TEXT, "exit_idle": SECONDS}`` makes the process answer, then exit that many
+seconds later while idle (as an out-of-memory kill would)."""
 
 from __future__ import annotations
 
@@ -27,84 +44,120 @@ def _answer(obj: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def _message(msg: fake_lean.Message, lines: int, first_col: int) -> dict[str, Any]:
+def _die(text: str) -> None:
+    sys.stderr.write(f"uncaught exception: {text}\n")
+    sys.stderr.flush()
+    os._exit(1)
+
+
+def _message(msg: fake_lean.Message, lines: int) -> dict[str, Any]:
     def move(p: dict[str, int] | None) -> dict[str, int] | None:
-        if p is None:
-            return None
-        line = p["line"] - lines
-        col = p["column"] - first_col if line == 1 else p["column"]
-        return {"line": line, "column": col}
+        return None if p is None else {"line": p["line"] - lines, "column": p["column"]}
 
     severity = "info" if msg.severity == "information" else msg.severity
     return {
         "severity": severity,
         "pos": move(msg.pos),
         "endPos": move(msg.end_pos),
-        "data": msg.data,
+        "data": msg.data.strip(),
     }
 
 
-def _command(header: str, body: str) -> dict[str, Any] | None:
-    full = header + body
+def _sorries(cmd: str, first_state: int) -> list[dict[str, Any]]:
+    masked = fake_lean.mask_comments_and_strings(cmd)
+    out = []
+    for i, m in enumerate(fake_lean._SORRY_RE.finditer(masked)):
+        out.append(
+            {
+                "proofState": first_state + i,
+                "pos": fake_lean.offset_to_pos(cmd, m.start()),
+                "goal": "⊢ (goal unknown to the double)",
+                "endPos": fake_lean.offset_to_pos(cmd, m.end()),
+            }
+        )
+    return out
+
+
+def _command(env_text: str, cmd: str, proof_states: int) -> dict[str, Any]:
+    full = env_text + "\n" + cmd
     fake_lean._log(["repl"], None, full)
     rules = fake_lean._load_rules()
     matched = [(r, span) for r in rules if (span := fake_lean._rule_match(r, full)) is not None]
+    out: dict[str, Any] = {}
     if (hit := fake_lean._first(matched, "sleep")) is not None:
         time.sleep(float(hit[0]["sleep"]))
     if (hit := fake_lean._first(matched, "crash")) is not None and hit[0]["crash"]:
         sys.stderr.write(str(hit[0].get("stderr", "Stack overflow detected. Aborting.")))
         sys.exit(int(hit[0].get("exit_code", 134)))
+    if (hit := fake_lean._first(matched, "exit_idle")) is not None:
+        out["exit_idle"] = float(hit[0]["exit_idle"])
     messages = fake_lean._elaborate(full, matched)
     messages.sort(key=lambda m: m.order)
-    lines = header.count("\n")
-    first_col = len(header) - (header.rfind("\n") + 1)
-    return {"messages": [_message(m, lines, first_col) for m in messages]}
+    lines = env_text.count("\n") + 1
+    if sorries := _sorries(cmd, proof_states):
+        out["sorries"] = sorries
+    if messages:
+        out["messages"] = [_message(m, lines) for m in messages]
+    return out
+
+
+def _header(cmd: str) -> dict[str, Any]:
+    rules = fake_lean._load_rules()
+    hit = next((r for r in rules if "missing_olean" in r), None)
+    if hit is None:
+        return {}
+    module = str(hit["missing_olean"])
+    return {
+        "messages": [
+            {
+                "severity": "error",
+                "pos": {"line": 1, "column": 0},
+                "endPos": None,
+                # The fake Lean's text (quoted path, as `findOLeanParts` prints it).
+                "data": f"object file '/proj/.lake/build/lib/lean/"
+                f"{module.replace('.', '/')}.olean' of module {module} does not exist",
+            }
+        ]
+    }
 
 
 def main() -> int:
     fake_lean._log(["repl-start"], None, None)
     envs: list[str] = []
+    proof_states = 0
     buffer: list[str] = []
     for raw in sys.stdin:
         line = raw.rstrip()
         if line:
             buffer.append(line)
             continue
-        if not buffer:
+        text, buffer = "".join(buffer), []
+        try:
+            request = json.loads(text)
+        except json.JSONDecodeError as e:
+            _die(json.dumps({"message": f"Could not parse JSON:\n{e}"}))
+        if isinstance(request, dict) and "tactic" in request and "proofState" in request:
+            _answer({"message": "Unknown proof state."})
             continue
-        request = json.loads("".join(buffer))
-        buffer = []
-        cmd = request.get("cmd")
-        if not isinstance(cmd, str):
-            _answer({"message": "Could not parse as a valid JSON command"})
-            continue
+        if not isinstance(request, dict) or not isinstance(request.get("cmd"), str):
+            _die(json.dumps({"message": f"Could not parse as a valid JSON command:\n{text}"}))
+        cmd = request["cmd"]
         if "env" not in request:
-            rules = fake_lean._load_rules()
-            hit = next((r for r in rules if "missing_olean" in r), None)
             envs.append(cmd)
-            answer: dict[str, Any] = {"env": len(envs) - 1}
-            if hit is not None:
-                module = str(hit["missing_olean"])
-                answer["messages"] = [{
-                    "severity": "error", "pos": {"line": 1, "column": 0}, "endPos": None,
-                    "data": f"object file /proj/.lake/build/lib/lean/"
-                            f"{module.replace('.', '/')}.olean of module {module} does not exist",
-                }]  # fmt: skip
-            _answer(answer)
+            _answer({**_header(cmd), "env": len(envs) - 1})
             continue
         env = request["env"]
         if not isinstance(env, int) or not 0 <= env < len(envs):
             _answer({"message": "Unknown environment."})
             continue
-        result = _command(envs[env], cmd)
-        envs.append(envs[env] + cmd)
-        assert result is not None
-        _answer(
-            {
-                "env": len(envs) - 1,
-                **({"messages": result["messages"]} if result["messages"] else {}),
-            }
-        )
+        result = _command(envs[env], cmd, proof_states)
+        exit_idle = result.pop("exit_idle", None)
+        proof_states += len(result.get("sorries", []))
+        envs.append(envs[env] + "\n" + cmd)
+        _answer({**result, "env": len(envs) - 1})
+        if exit_idle is not None:
+            time.sleep(exit_idle)
+            os._exit(0)
     return 0
 
 

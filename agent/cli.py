@@ -8,15 +8,15 @@ import sys
 import traceback
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from leanloop.errors import LeanloopError, UsageError
-from leanloop.lean.project import find_lake_root
-from leanloop.loop import Event
-from leanloop.report import RunReport, Status
 from leanloop.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from leanloop.report import RunReport
 
 app = typer.Typer(
     name="leanloop",
@@ -24,24 +24,87 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: the rich layout labels every flag `<bool>` and every repeatable option
+    # `<list[str]>`; click's own says `--samples N` and `--dry-run`.
+    rich_markup_mode=None,
 )
 T = TypeVar("T")
 
-# Options shared by several commands.
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-TimeoutOpt = Annotated[float | None, typer.Option(help="Seconds per Lean run.")]
+
+def _default(name: str) -> str:
+    """A setting's default as the user would type it (settings files and LEANLOOP_* win)."""
+    value = Settings.model_fields[name].default
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+# Options shared by several commands. Metavars say what to type; an empty one marks a flag.
+JsonOpt = Annotated[
+    bool, typer.Option("--json", metavar="", help="Print the result as JSON on stdout.")
+]
+TimeoutOpt = Annotated[
+    float | None,
+    typer.Option(metavar="SECONDS", help=f"Seconds per Lean run (default: {_default('timeout')})."),
+]
 NativeOpt = Annotated[
     bool | None,
-    typer.Option("--allow-native-decide", help="Accept proofs that trust compiled code."),
+    typer.Option(
+        "--allow-native-decide",
+        metavar="",
+        help="Accept proofs that trust compiled code (native_decide) (default: off).",
+    ),
 ]
-SandboxOpt = Annotated[str | None, typer.Option(help="required, auto or off.")]
+SandboxOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="required|auto|off",
+        help=f"Run Lean in a sandbox (default: {_default('sandbox')}).",
+    ),
+]
 BackendOpt = Annotated[
-    str | None, typer.Option(help="cli (lean --json per check) or repl (warm REPL pool).")
+    str | None,
+    typer.Option(
+        metavar="cli|repl",
+        help="cli: one `lean --json` run per check; repl: a pool of warm Lean REPLs "
+        f"(default: {_default('backend')}).",
+    ),
 ]
 LeanCmdOpt = Annotated[
     str | None,
     typer.Option(
-        help="Command that checks a file, given its path (default: lake env lean --json)."
+        metavar="COMMAND",
+        help="Command that checks a file, given its path (default: lake env lean --json).",
+    ),
+]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="NAME",
+        help="Model name, or builtin:automation for the built-in prover "
+        f"(default: {_default('model')}).",
+    ),
+]
+BaseUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="URL",
+        help=f"OpenAI-compatible base URL (default: {_default('base_url')}).",
+    ),
+]
+ApiKeyEnvOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="VARIABLE",
+        help=f"Environment variable holding the API key (default: {_default('api_key_env')}).",
+    ),
+]
+EffortOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="none|high", help="Reasoning effort sent to the model (default: not sent)."
     ),
 ]
 
@@ -70,32 +133,28 @@ def _run(coro_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 def _settings(path: Path | None, flags: dict[str, Any]) -> Settings:
+    from leanloop.lean.project import find_lake_root
+
     dirs = [Path.cwd()]
     if path is not None and (root := find_lake_root(path.resolve())) is not None:
         dirs.append(root)
     return load_settings(flags, dirs)
 
 
-def _write_json(dest: Path, data: str) -> None:
+def _write_json(dest: Path, data: str) -> str | None:
+    """Write the report; the reason it could not be written, or ``None``."""
     from leanloop.files import atomic_write
 
     try:
         atomic_write(dest, data.encode("utf-8"))
     except OSError as e:
-        raise UsageError(f"Cannot write the report to {dest}: {e.strerror}.") from None
-
-
-def _progress(event: Event) -> None:
-    if event.kind == "start":
-        msg = "working"
-    elif event.kind == "round":
-        msg = f"attempt {event.attempt}, round {event.round}: {event.message}"
-    else:
-        msg = event.message
-    typer.echo(f"[{event.target}] {msg}", err=True)
+        return f"Cannot write the report to {dest}: {e.strerror}."
+    return None
 
 
 def _summary(report: RunReport) -> str:
+    from leanloop.report import Status
+
     rows = [("theorem", "line", "status", "rounds", "calls", "tokens", "cost", "time")]
     for t in report.targets:
         cost = "?" if t.cost_usd is None else f"${t.cost_usd:.4f}"
@@ -117,48 +176,116 @@ def _summary(report: RunReport) -> str:
     proved = report.proved
     lines.append("")
     lines.append(f"{proved}/{len(report.targets)} proved with {report.model}.")
+    if report.stopped:
+        unfinished = sum(t.status is Status.STOPPED for t in report.targets)
+        lines.append(
+            f"The run stopped early ({unfinished} target(s) not finished): {report.stopped}"
+        )
     if report.written:
-        lines.append(f"Wrote the verified proofs to {report.written}.")
+        kept = [t.name for t in report.targets if t.status is Status.PROVED]
+        lines.append(f"Wrote the verified proofs to {report.written}: {', '.join(kept)}.")
+    elif report.unwritten:
+        lines.append(f"Verified but not written: {', '.join(report.unwritten)}.")
     elif report.dry_run and proved:
         lines.append("Dry run: nothing was written.")
     elif proved:
         lines.append("Nothing was written.")
+    if report.error:
+        lines.append(report.error)
     if any(t.native_decide for t in report.targets):
         lines.append(
             "* accepted only because --allow-native-decide trusts compiled code (native_decide)."
         )
     for t in report.targets:
-        if t.status is not Status.PROVED and t.note:
+        if t.status not in (Status.PROVED, Status.STOPPED) and t.note:
             lines.append(f"  {t.name}: {t.note}")
     return "\n".join(lines)
 
 
+def _check_destinations(
+    path: Path, output: Path | None, report: Path | None, *, dry_run: bool
+) -> None:
+    """Everything prove will write must be writable before Lean runs or the model is asked."""
+    from leanloop.files import unwritable
+
+    real = path.resolve()
+    if output is not None and output.resolve() == real:
+        raise UsageError("--output must differ from the input file (omit it to write in place).")
+    if report is not None and report.resolve() == real:
+        raise UsageError("--report must not be the Lean file itself.")
+    if report is not None and output is not None and report.resolve() == output.resolve():
+        raise UsageError("--report and --output must be different files.")
+    checks: list[tuple[str, Path]] = [("--report", report)] if report is not None else []
+    if output is not None:
+        checks.append(("--output", output))
+    elif not dry_run:
+        checks.append(("The file", path))
+    for what, dest in checks:
+        if (problem := unwritable(dest, what)) is not None:
+            if what == "The file":
+                problem = problem.rstrip(".") + " (pass --output or --dry-run)."
+            raise UsageError(problem)
+
+
 @app.command()
 def prove(
-    path: Annotated[Path, typer.Argument(help="The Lean file whose `sorry`s to prove.")],
+    path: Annotated[
+        Path, typer.Argument(metavar="FILE", help="The Lean file whose `sorry`s to prove.")
+    ],
     theorem: Annotated[
         list[str] | None,
         typer.Option(
-            "--theorem", "-t", help="Only this declaration (full name works); repeatable."
+            "--theorem",
+            "-t",
+            metavar="NAME",
+            help="Only this declaration (full name works; example@LINE for an example); "
+            "repeatable.",
         ),
     ] = None,
-    samples: Annotated[int | None, typer.Option(help="Independent attempts per target.")] = None,
-    rounds: Annotated[int | None, typer.Option(help="Rounds of feedback per attempt.")] = None,
-    concurrency: Annotated[int | None, typer.Option(help="Attempts running at once.")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Prove but write nothing.")] = False,
+    samples: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            help="Independent attempts per target; by default a further one starts only after "
+            f"a round failed (default: {_default('samples')}).",
+        ),
+    ] = None,
+    rounds: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N", help=f"Rounds of feedback per attempt (default: {_default('rounds')})."
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N", help=f"Attempts running at once (default: {_default('concurrency')})."
+        ),
+    ] = None,
+    eager: Annotated[
+        bool | None,
+        typer.Option(
+            "--eager/--no-eager",
+            metavar="",
+            help="Start every sample at once: faster, but a target proved at once still pays "
+            "for all of them (default: off).",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", metavar="", help="Prove and check, but write nothing.")
+    ] = False,
     output: Annotated[
-        Path | None, typer.Option(help="Write the proved file here instead of in place.")
+        Path | None,
+        typer.Option(metavar="FILE", help="Write the proved file here instead of in place."),
     ] = None,
-    report: Annotated[Path | None, typer.Option(help="Write a JSON report here.")] = None,
+    report: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Write a JSON report here.")
+    ] = None,
     json_out: JsonOpt = False,
-    model: Annotated[
-        str | None, typer.Option(help="Model name, or builtin:automation for the built-in prover.")
-    ] = None,
-    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL.")] = None,
-    api_key_env: Annotated[
-        str | None, typer.Option(help="Environment variable holding the API key.")
-    ] = None,
-    reasoning_effort: Annotated[str | None, typer.Option(help="none or high.")] = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key_env: ApiKeyEnvOpt = None,
+    reasoning_effort: EffortOpt = None,
     lean_cmd: LeanCmdOpt = None,
     timeout: TimeoutOpt = None,
     allow_native_decide: NativeOpt = None,
@@ -167,7 +294,8 @@ def prove(
 ) -> None:
     """Prove the `sorry`s of a Lean file; write back only proofs Lean accepted."""
     from leanloop.files import parse
-    from leanloop.prove import prove_file, stderr_say
+    from leanloop.progress import PlainDisplay, make_display
+    from leanloop.prove import Interrupted, prove_file
     from leanloop.session import choose_model, make_checker, make_policy
 
     async def body() -> int:
@@ -177,6 +305,7 @@ def prove(
                 samples=samples,
                 rounds=rounds,
                 concurrency=concurrency,
+                eager=eager,
                 model=model,
                 base_url=base_url,
                 api_key_env=api_key_env,
@@ -188,26 +317,24 @@ def prove(
                 backend=backend,
             ),
         )
-        if output is not None and output.resolve() == path.resolve():
-            raise UsageError(
-                "--output must differ from the input file (omit it to write in place)."
-            )
-        for flag, dest in (("--output", output), ("--report", report)):
-            # Found out now, not after the model calls have been paid for.
-            if dest is not None and not dest.resolve().parent.is_dir():
-                raise UsageError(f"{flag} {dest}: the directory {dest.parent} does not exist.")
         from leanloop.files import SourceFile
+        from leanloop.model import Announcing
         from leanloop.source.targets import find_targets
 
-        # Bad input (unreadable file, unterminated comment, unknown theorem) is reported before
-        # anything else, so that it is the only line the user sees.
+        # Bad input (unreadable file, unwritable destination, unterminated comment, unknown
+        # theorem) is reported before anything else, so that it is the only line the user sees,
+        # and before Lean runs or the model is paid.
         source = SourceFile.read(path)
+        _check_destinations(path, output, report, dry_run=dry_run)
         doc = parse(source)
         targets = find_targets(doc, theorem or None)
         checker = make_checker(settings, path)
         choice = choose_model(settings)
+        display = make_display(len(targets)) if targets else PlainDisplay()
         if choice.notice:
-            stderr_say(choice.notice)
+            display.say(choice.notice)
+        if isinstance(choice.model, Announcing):
+            choice.model.set_notifier(display.say)
         try:
             result = await prove_file(
                 source,
@@ -219,19 +346,32 @@ def prove(
                 policy=make_policy(settings),
                 dry_run=dry_run,
                 output=output,
-                say=stderr_say,
-                progress=_progress,
+                say=display.say,
+                progress=display.event,
             )
+        except Interrupted as stop:
+            display.close()
+            if json_out:
+                typer.echo(stop.report.model_dump_json(indent=2))
+            lost = stop.report.unwritten
+            tail = f" Verified but not written: {', '.join(lost)}." if lost else ""
+            typer.echo(f"{stop}{tail}", err=True)
+            return stop.exit_code
         finally:
+            display.close()
             await choice.model.aclose()
             await checker.aclose()
         data = result.model_dump_json(indent=2)
-        if report is not None:
-            _write_json(report, data)
+        report_problem = _write_json(report, data) if report is not None else None
         if json_out:
             typer.echo(data)
         elif result.targets:
             typer.echo(_summary(result))
+        problems = [p for p in (result.stopped, result.error, report_problem) if p]
+        for problem in problems:
+            typer.echo(f"error: {problem}", err=True)
+        if problems:
+            return 2
         return 0 if result.proved == len(result.targets) else 1
 
     raise typer.Exit(_run(body))
@@ -270,15 +410,42 @@ def check(
 
 @app.command()
 def doctor(
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="PATH", help="A Lean file or project directory (default: the current one)."
+        ),
+    ] = None,
     json_out: JsonOpt = False,
-    path: Annotated[Path | None, typer.Argument(help="A Lean file or project directory.")] = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key_env: ApiKeyEnvOpt = None,
+    lean_cmd: LeanCmdOpt = None,
+    sandbox: SandboxOpt = None,
+    backend: BackendOpt = None,
 ) -> None:
-    """What leanloop found (Lean, Lake, the project, the endpoint, the sandbox) and what to do."""
-    from leanloop.doctor import diagnose
+    """What leanloop found (Lean, Lake, the project, the endpoint, the sandbox) and what to do.
+
+    It takes the endpoint options `prove` takes and checks the endpoint `prove` would use."""
+    from leanloop.doctor import SectionSource, diagnose
 
     async def body() -> int:
-        settings = _settings(path or Path.cwd(), {})
-        result = await diagnose(settings, path or Path.cwd())
+        where = path or Path.cwd()
+        settings = _settings(
+            where if where.exists() else Path.cwd(),
+            dict(
+                model=model,
+                base_url=base_url,
+                api_key_env=api_key_env,
+                lean_cmd=lean_cmd,
+                sandbox=sandbox,
+                backend=backend,
+            ),
+        )
+        # Extra sections (the cage's exposure list, the replay status) are added here, each
+        # an async `SectionSource` from leanloop.doctor.
+        extra: list[SectionSource] = []
+        result = await diagnose(settings, where, extra=extra)
         typer.echo(result.model_dump_json(indent=2) if json_out else result.render())
         return 0 if result.ok else 1
 

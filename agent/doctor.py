@@ -5,13 +5,18 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import BaseModel
 
 from leanloop.lean.project import find_lake_root
 from leanloop.lean.runner import run_process
 from leanloop.settings import Settings
+
+_DEFAULT_BASE_URL = str(Settings.model_fields["base_url"].default).rstrip("/")
+_PROBE_TIMEOUT = 20.0
 
 
 class Finding(BaseModel):
@@ -21,20 +26,48 @@ class Finding(BaseModel):
     fix: str | None = None
 
 
+class Section(BaseModel):
+    """A titled block of doctor's output contributed by another part of leanloop (the cage's
+    exposure list, the replay status …): its findings count towards ``ok``."""
+
+    title: str
+    findings: list[Finding] = []
+    lines: list[str] = []  # plain information, shown under the title
+
+
+class SectionSource(Protocol):
+    """Where extra sections come from: called once per `doctor` run, after the built-in checks."""
+
+    async def __call__(self, settings: Settings, where: Path) -> Section: ...
+
+
 class Diagnosis(BaseModel):
     findings: list[Finding]
+    sections: list[Section] = []  # extra sections, in the order they were given
 
     @property
     def ok(self) -> bool:
-        return all(f.ok for f in self.findings)
+        return all(f.ok for f in self.findings) and all(
+            f.ok for s in self.sections for f in s.findings
+        )
 
     def render(self) -> str:
-        lines = []
-        for f in self.findings:
-            lines.append(f"{'ok ' if f.ok else 'MISSING'} {f.name}: {f.detail}")
-            if f.fix:
-                lines.append(f"        -> {f.fix}")
+        lines = _render_findings(self.findings)
+        for section in self.sections:
+            lines.append("")
+            lines.append(f"{section.title}:")
+            lines.extend(_render_findings(section.findings))
+            lines.extend(f"    {line}" for line in section.lines)
         return "\n".join(lines)
+
+
+def _render_findings(findings: list[Finding]) -> list[str]:
+    lines = []
+    for f in findings:
+        lines.append(f"{'ok ' if f.ok else 'MISSING'} {f.name}: {f.detail}")
+        if f.fix:
+            lines.append(f"        -> {f.fix}")
+    return lines
 
 
 async def _version(tool: str, cwd: Path) -> Finding:
@@ -57,42 +90,102 @@ async def _version(tool: str, cwd: Path) -> Finding:
     )
 
 
-async def _endpoint(settings: Settings) -> Finding:
+async def _endpoint(settings: Settings, env: Mapping[str, str] | None = None) -> Finding:
+    """The endpoint `prove` would use, decided the same way (see ``session.choose_model``)."""
+    env = os.environ if env is None else env
     if settings.model.startswith("builtin:"):
         return Finding(name="endpoint", ok=True, detail="built-in prover, no endpoint needed")
-    key = os.environ.get(settings.api_key_env)
+    url = settings.base_url
+    key = env.get(settings.api_key_env, "")
     if not key:
-        return Finding(
-            name="endpoint",
-            ok=False,
-            detail=f"{settings.api_key_env} is not set; `prove` will use the built-in prover",
-            fix=f"export {settings.api_key_env}=<your key>",
-        )
+        if url.rstrip("/") == _DEFAULT_BASE_URL:
+            return Finding(
+                name="endpoint",
+                ok=False,
+                detail=f"{settings.api_key_env} is not set; `prove` will use the built-in prover",
+                fix=f"export {settings.api_key_env}=<your key>, or pass --base-url for a "
+                "self-hosted server",
+            )
+        key = "none"  # self-hosted servers usually take any key; `prove` sends this too
     import openai
 
-    client = openai.AsyncOpenAI(base_url=settings.base_url, api_key=key, max_retries=0, timeout=20)
+    client = openai.AsyncOpenAI(base_url=url, api_key=key, max_retries=0, timeout=_PROBE_TIMEOUT)
     try:
-        await client.models.list()
+        page = await client.models.list()
+        served = [m.id for m in page.data]
     except (openai.AuthenticationError, openai.PermissionDeniedError) as e:
         return Finding(
             name="endpoint",
             ok=False,
-            detail=f"{settings.base_url} refused the key ({e.status_code})",
+            detail=f"{url} refused the key ({e.status_code})",
             fix=f"set {settings.api_key_env} to a valid key",
         )
-    except openai.APIError as e:
+    except openai.NotFoundError:
+        return Finding(
+            name="endpoint",
+            ok=True,
+            detail=f"{url} answers but does not list its models, so `{settings.model}` could "
+            "not be confirmed",
+        )
+    except openai.APITimeoutError:
         return Finding(
             name="endpoint",
             ok=False,
-            detail=f"{settings.base_url} is not reachable ({type(e).__name__})",
-            fix="check --base-url and your network",
+            detail=f"{url} accepted the connection but did not answer within {_PROBE_TIMEOUT:g} s",
+            fix="the server is hanging or overloaded; check it",
+        )
+    except openai.APIConnectionError:
+        return Finding(
+            name="endpoint",
+            ok=False,
+            detail=f"cannot connect to {url}",
+            fix="check --base-url and that the server is running",
+        )
+    except openai.APIStatusError as e:
+        return Finding(
+            name="endpoint",
+            ok=False,
+            detail=f"{url} answered {e.status_code} when asked for its models",
+            fix="check --base-url and the server's logs",
+        )
+    except (openai.APIError, ValueError) as e:
+        return Finding(
+            name="endpoint",
+            ok=False,
+            detail=f"{url} sent an answer that is not an OpenAI model list ({type(e).__name__})",
+            fix="check --base-url (it should end in /v1 for most servers)",
         )
     finally:
         await client.close()
+    keyed = f"with the key from {settings.api_key_env}" if key != "none" else "without a key"
+    if settings.model not in served:
+        listed = ", ".join(served[:8]) + (" …" if len(served) > 8 else "")
+        return Finding(
+            name="endpoint",
+            ok=False,
+            detail=f"{url} answers {keyed} but does not list the model `{settings.model}` "
+            f"(it lists: {listed or 'nothing'})",
+            fix="pass --model with one of the listed names",
+        )
     return Finding(
         name="endpoint",
         ok=True,
-        detail=f"{settings.base_url} answers with the key from {settings.api_key_env}",
+        detail=f"{url} answers {keyed} and serves `{settings.model}`",
+    )
+
+
+def _lean_cmd(command: str) -> Finding:
+    """The command `prove` and `check` run instead of `lake env lean --json`."""
+    try:
+        argv = shlex.split(command)
+    except ValueError as e:
+        return Finding(name="lean-cmd", ok=False, detail=f"`{command}` cannot be parsed: {e}")
+    exe = shutil.which(argv[0]) if argv else None
+    return Finding(
+        name="lean-cmd",
+        ok=exe is not None,
+        detail=f"`{command}`" + (f" ({exe})" if exe else f": {argv[0] if argv else ''} not found"),
+        fix=None if exe else "pass --lean-cmd with a command that exists",
     )
 
 
@@ -124,19 +217,42 @@ def _sandbox(settings: Settings) -> Finding:
     )
 
 
-async def diagnose(settings: Settings, where: Path) -> Diagnosis:
-    cwd = where if where.is_dir() else where.parent
-    findings = [await _version("lean", cwd), await _version("lake", cwd)]
-    root = find_lake_root(where.resolve())
+async def diagnose(
+    settings: Settings,
+    where: Path,
+    *,
+    extra: Sequence[SectionSource] = (),
+    env: Mapping[str, str] | None = None,
+) -> Diagnosis:
+    findings: list[Finding] = []
+    if not where.exists():
+        findings.append(
+            Finding(
+                name="path",
+                ok=False,
+                detail=f"{where} does not exist",
+                fix="give an existing Lean file or project directory",
+            )
+        )
+        cwd = Path.cwd()
+    else:
+        cwd = where if where.is_dir() else where.parent
+    findings += [await _version("lean", cwd), await _version("lake", cwd)]
+    root = find_lake_root(where.resolve()) if where.exists() else None
     findings.append(
         Finding(
             name="project",
             ok=root is not None,
-            detail=f"Lake project at {root}" if root else f"no lakefile at or above {cwd}",
+            detail=f"Lake project at {root}"
+            if root
+            else (f"no lakefile at or above {cwd}" if where.exists() else "no path to look in"),
             fix=None if root else "run leanloop inside a Lake project (lake new NAME math)",
         )
     )
+    if settings.lean_cmd:
+        findings.append(_lean_cmd(settings.lean_cmd))
     findings.append(_backend(settings))
-    findings.append(await _endpoint(settings))
+    findings.append(await _endpoint(settings, env))
     findings.append(_sandbox(settings))
-    return Diagnosis(findings=findings)
+    sections = [await source(settings, where) for source in extra]
+    return Diagnosis(findings=findings, sections=sections)

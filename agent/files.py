@@ -1,8 +1,11 @@
-"""The user's files: reading Lean sources faithfully and writing atomically."""
+"""The user's files: reading Lean sources faithfully, checking where we may write, and writing
+atomically without breaking links, modes or owners."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,18 +46,75 @@ class SourceFile:
         return ((BOM if self.bom else "") + text).encode("utf-8")
 
 
+def real_path(path: Path) -> Path:
+    """Where writing ``path`` lands: through every symlink, so the link stays a link."""
+    return Path(os.path.realpath(path))
+
+
+def unwritable(path: Path, what: str) -> str | None:
+    """Why ``path`` (a file to create or replace atomically) cannot be written, or ``None``.
+
+    Uses ``os.access``, which asks the kernel with the real user's rights: it sees permission
+    bits, read-only mounts and immutable files (the last also for root)."""
+    dest = real_path(path)
+    parent = dest.parent
+    if dest.is_dir():
+        return f"{what} {path} is a directory; give a file name."
+    if not parent.is_dir():
+        return f"{what} {path}: the directory {parent} does not exist."
+    if dest.exists() and not os.access(dest, os.W_OK):
+        return f"{what} {path} is not writable."
+    if _special(dest):
+        return None  # a device or pipe (/dev/stdout) is written as it is, not replaced
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return (
+            f"{what} {path} cannot be written: the directory {parent} is not writable "
+            "(the file is replaced through a temporary file there)."
+        )
+    return None
+
+
+def _special(path: Path) -> bool:
+    """An existing file that is not a regular one: replacing it would be wrong (/dev/null)."""
+    try:
+        return not stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path, data: bytes, *, like: Path | None = None) -> None:
-    """Write via a temporary file in the same directory and a rename: all or nothing."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write via a temporary file in the same directory and a rename: all or nothing.
+
+    A symlink is followed and its target replaced. The replaced file's mode and (where we may)
+    owner are kept, or ``like``'s when given; a new file gets the usual mode (0666 - umask)."""
+    dest = real_path(path)
+    if _special(dest):
+        with dest.open("wb") as f:
+            f.write(data)
+        return
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        src = like if like is not None and like.exists() else None
-        if src is not None:
-            os.chmod(tmp, src.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
+        model = like if like is not None and like.exists() else dest if dest.exists() else None
+        if model is not None:
+            st = model.stat()
+            if (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
+                # Only root may give a file away; the mode is kept either way.
+                with contextlib.suppress(OSError):
+                    os.chown(tmp, st.st_uid, st.st_gid)
+            os.chmod(tmp, st.st_mode & 0o7777)
+        else:
+            os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, dest)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -62,6 +63,16 @@ def blocked_targets(doc: LeanDocument, targets: list[Target], result: LeanResult
     return out
 
 
+class Interrupted(LeanloopError):
+    """Ctrl-C: nothing was written; ``report`` says which verified proofs were not."""
+
+    exit_code = 130
+
+    def __init__(self, report: RunReport) -> None:
+        super().__init__("interrupted; nothing was written.")
+        self.report = report
+
+
 async def prove_file(
     source: SourceFile,
     doc: LeanDocument,
@@ -76,7 +87,11 @@ async def prove_file(
     say: Say,
     progress: Callable[[Event], None],
 ) -> RunReport:
-    """Prove ``targets`` of the already-read ``source`` (parsed as ``doc``)."""
+    """Prove ``targets`` of the already-read ``source`` (parsed as ``doc``).
+
+    A fatal error mid-run (the endpoint refuses or is gone) stops new work; the proofs accepted
+    until then still go through the whole-file check and are written, and ``stopped`` says why
+    the run ended early. Ctrl-C writes nothing and raises :class:`Interrupted`."""
     path = source.path
     report = RunReport(file=str(path), model=model.name, dry_run=dry_run, targets=[])
     if not targets:
@@ -96,31 +111,75 @@ async def prove_file(
         prompts=Prompts(settings.prompts_dir),
         progress=progress,
     )
-    report.targets = await prover.prove_all(doc, targets, str(path), blocked)
+    try:
+        report.targets = await prover.prove_all(doc, targets, str(path), blocked)
+        if prover.stopped is not None:
+            report.stopped = str(prover.stopped)
+            kept = len(prover.accepted)
+            say(
+                f"Stopping: {prover.stopped} Finishing the {kept} proof(s) already verified."
+                if kept
+                else f"Stopping: {prover.stopped}"
+            )
+        await _finish(report, prover, source, doc, targets, baseline, checker, policy, output, say)
+    except asyncio.CancelledError:
+        report.targets = prover.snapshot(targets, str(path), blocked)
+        report.interrupted = True
+        report.stopped = "interrupted (Ctrl-C)"
+        if report.written is None:
+            report.unwritten = [t.name for t in targets if t.name in prover.accepted]
+        raise Interrupted(report) from None
+    return report
+
+
+async def _finish(
+    report: RunReport,
+    prover: Prover,
+    source: SourceFile,
+    doc: LeanDocument,
+    targets: list[Target],
+    baseline: LeanResult,
+    checker: Checker,
+    policy: Policy,
+    output: Path | None,
+    say: Say,
+) -> None:
+    """The whole-file check (also for a dry run), then the write."""
+    path = source.path
     chosen = [
         (t, prover.accepted[t.name].extracted.proof, prover.accepted[t.name].extracted.whole_body)
         for t in targets
         if t.name in prover.accepted
     ]
-    if not chosen or dry_run:
-        return report
+    if not chosen:
+        return
     say(f"Checking the whole file with {len(chosen)} new proof(s)…")
-    final = await final_check(doc, chosen, checker, baseline, policy, name)
+    final = await final_check(doc, chosen, checker, baseline, policy, file_name(str(path)))
     for t in report.targets:
         if t.name in final.dropped:
             t.status = Status.FAILED
             t.note = f"Left out: the whole-file check failed ({final.dropped[t.name]})."
-    if not final.kept:
-        return report
+    if not final.kept or report.dry_run:
+        return
     dest = output or path
-    if output is None and path.read_bytes() != source.raw:
-        raise LeanloopError(f"{path} changed on disk while proving; nothing was written.")
+    if output is None and _read(path) != source.raw:
+        report.error = f"{path} changed on disk while proving; nothing was written."
+        report.unwritten = final.kept
+        return
     try:
         atomic_write(dest, source.encode(final.text), like=path)
     except OSError as e:
-        raise LeanloopError(f"Cannot write {dest}: {e.strerror}; nothing was written.") from None
+        report.error = f"Cannot write {dest}: {e.strerror}; nothing was written."
+        report.unwritten = final.kept
+        return
     report.written = str(dest)
-    return report
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def stderr_say(msg: str) -> None:

@@ -13,6 +13,7 @@ class Status(StrEnum):
     PROVED = "proved"
     FAILED = "failed"
     BLOCKED = "blocked"  # could not be attempted (errors earlier in the file)
+    STOPPED = "stopped"  # not finished: the run stopped first (see RunReport.stopped)
 
 
 class TargetReport(BaseModel):
@@ -39,6 +40,12 @@ class RunReport(BaseModel):
     model: str
     written: str | None = None  # where the proved file was written, if anywhere
     dry_run: bool = False
+    # Why the run stopped before every target was finished (a fatal endpoint error, Ctrl-C);
+    # proofs verified until then are still checked, written and reported.
+    stopped: str | None = None
+    interrupted: bool = False  # Ctrl-C: nothing was written, ``unwritten`` lists what was lost
+    unwritten: list[str] = []  # verified proofs that were not written to the file
+    error: str | None = None  # why verified proofs could not be written (exit 2)
     targets: list[TargetReport]
 
     @property

@@ -52,7 +52,8 @@ def test_no_key_proves_the_bundled_example_with_the_portfolio(
     fake_lean.scenario(
         [
             {
-                "when_regex": r"le_succ_self \(n : Nat\) : n ≤ n \+ 1 := by\n\s*rfl\b",
+                # The gate checks a proof in parentheses, `(rfl)`; the written file has it bare.
+                "when_regex": r"le_succ_self \(n : Nat\) : n ≤ n \+ 1 := by\n\s*\(?rfl\b",
                 "error": "The rfl tactic failed.\nn : Nat\n⊢ n ≤ n + 1",
             }
         ]
@@ -125,12 +126,12 @@ def test_exact_search_is_replaced_by_the_proof_lean_found(
     fake_lean.scenario(
         [
             {
-                "when_regex": r":= by\n  exact\?",
+                "when_regex": r":= by\n  \(?exact\?",
                 "error": "Try this:\n  [apply] exact Nat.le_succ n",
                 "severity": "information",
                 "at": "exact?",
             },
-            {"when_regex": r":= by\n  (?!exact)\S", "error": "nope"},
+            {"when_regex": r":= by\n  (?!\(?exact)\S", "error": "nope"},
         ]
     )
     path = tmp_path / "T.lean"

@@ -504,7 +504,7 @@ def test_report_fields_and_cost(
     assert (good["name"], good["file"], good["line"], good["status"]) == (
         "Foo.good",
         path.name,
-        4,
+        3,  # the declaration's line, as `check` gives it (issue 8)
         "proved",
     )
     assert (good["proof"], good["attempts"], good["rounds"], good["model_calls"]) == (
@@ -517,7 +517,7 @@ def test_report_fields_and_cost(
     assert good["cost_usd"] == pytest.approx((1000 * 1.0 + 200 * 3.0) / 1e6)
     assert good["last_errors"] == []
     assert good["seconds"] >= 0
-    assert (bad["name"], bad["line"], bad["status"], bad["proof"]) == ("Foo.bad", 7, "failed", None)
+    assert (bad["name"], bad["line"], bad["status"], bad["proof"]) == ("Foo.bad", 6, "failed", None)
     assert (bad["rounds"], bad["model_calls"]) == (2, 2)
     assert (bad["prompt_tokens"], bad["completion_tokens"]) == (2000, 400)
     assert bad["cost_usd"] == pytest.approx((2000 * 1.0 + 400 * 3.0) / 1e6)

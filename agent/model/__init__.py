@@ -1,17 +1,19 @@
 """The model boundary: endpoint client, built-in prover and answer extraction."""
 
-from leanloop.model.base import ChatMessage, Completion, Model, ProofRequest
+from leanloop.model.base import Announcing, ChatMessage, Completion, Model, Notify, ProofRequest
 from leanloop.model.builtin import BuiltinAutomation
 from leanloop.model.extract import Extracted, ExtractionError, extract
 from leanloop.model.openai_model import OpenAIModel
 
 __all__ = [
+    "Announcing",
     "BuiltinAutomation",
     "ChatMessage",
     "Completion",
     "Extracted",
     "ExtractionError",
     "Model",
+    "Notify",
     "OpenAIModel",
     "ProofRequest",
     "extract",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from collections.abc import Callable
+from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
@@ -26,6 +27,7 @@ class Completion(BaseModel):
     text: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    finish_reason: str | None = None  # `length` when the answer was cut off at max_tokens
 
 
 class Model(Protocol):
@@ -36,3 +38,13 @@ class Model(Protocol):
     async def complete(self, messages: list[ChatMessage], request: ProofRequest) -> Completion: ...
 
     async def aclose(self) -> None: ...
+
+
+Notify = Callable[[str], None]
+
+
+@runtime_checkable
+class Announcing(Protocol):
+    """A model that tells the user about its own trouble (retries, waits) as it happens."""
+
+    def set_notifier(self, notify: Notify) -> None: ...

@@ -23,7 +23,12 @@ class Extracted:
 
 
 class ExtractionError(ValueError):
-    """The answer held no usable proof; the message is fed back to the model."""
+    """The answer held no usable proof. ``str(e)`` is fed back to the model (it says "you");
+    ``for_user`` is the same problem told to the person running leanloop."""
+
+    def __init__(self, for_model: str, for_user: str) -> None:
+        super().__init__(for_model)
+        self.for_user = for_user
 
 
 def _code(answer: str) -> str:
@@ -52,15 +57,22 @@ def _statement_tokens(text: str, start: int, end: int) -> list[str]:
 def extract(answer: str, doc: LeanDocument, target: Target) -> Extracted:
     code = _code(answer)
     if not code.strip():
-        raise ExtractionError("Your answer contained no Lean code.")
+        raise ExtractionError(
+            "Your answer contained no Lean code.", "The model's answer held no Lean code."
+        )
     try:
         sub = LeanDocument(code)
     except UnterminatedError as e:
-        raise ExtractionError(f"Your Lean code has an {e}.") from None
+        raise ExtractionError(
+            f"Your Lean code has an {e}.", f"The model's Lean code has an {e}."
+        ) from None
     if any(d.is_proof for d in sub.declarations):
         return _from_restatement(code, sub, doc, target)
     if _looks_like_prose(code):
-        raise ExtractionError("Your answer was prose, not Lean code; reply with a ```lean block.")
+        raise ExtractionError(
+            "Your answer was prose, not Lean code; reply with a ```lean block.",
+            "The model answered in prose, not Lean code.",
+        )
     if code.lstrip().startswith(":="):
         code = code.lstrip()[2:].lstrip(" ")
     if target.mode == "tactic" and not target.whole_body and re.match(r"by(\s|$)", code.lstrip()):
@@ -80,7 +92,8 @@ def _from_restatement(code: str, sub: LeanDocument, doc: LeanDocument, target: T
     ]
     if not candidates:
         raise ExtractionError(
-            f"Your code states a different theorem; prove `{target.name}` as stated."
+            f"Your code states a different theorem; prove `{target.name}` as stated.",
+            f"The model stated a different theorem instead of proving `{target.name}`.",
         )
     d = candidates[-1]
     assert d.header_end is not None and d.body_start is not None
@@ -91,9 +104,13 @@ def _from_restatement(code: str, sub: LeanDocument, doc: LeanDocument, target: T
     ):
         raise ExtractionError(
             "The theorem statement in your answer differs from the original; do not change "
-            "the statement."
+            "the statement.",
+            "The model changed the theorem statement; that answer was not used.",
         )
     body = code[d.body_start : d.end]
     if not any(t.kind is not TokenKind.COMMENT for t in code_tokens(body)):
-        raise ExtractionError("Your restated theorem has no proof after `:=`.")
+        raise ExtractionError(
+            "Your restated theorem has no proof after `:=`.",
+            "The model restated the theorem without a proof after `:=`.",
+        )
     return Extracted(body.strip(), True)

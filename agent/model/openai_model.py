@@ -1,16 +1,20 @@
-"""An OpenAI-compatible chat endpoint (Mistral, vLLM, SGLang, llama.cpp …)."""
+"""An OpenAI-compatible chat endpoint (Mistral, vLLM, SGLang, llama.cpp …).
+
+`openai` takes over half a second to import, so it is imported when the first request is made,
+not when this module is."""
 
 from __future__ import annotations
 
 import asyncio
 import random
-from typing import Any
-
-import openai
-from openai import AsyncOpenAI
+from typing import TYPE_CHECKING, Any
 
 from leanloop.errors import EndpointAuthError, EndpointError
-from leanloop.model.base import ChatMessage, Completion, ProofRequest
+from leanloop.model.base import ChatMessage, Completion, Notify, ProofRequest
+
+if TYPE_CHECKING:
+    import openai
+    from openai import AsyncOpenAI
 
 _MAX_RETRY_AFTER = 120.0
 
@@ -31,12 +35,11 @@ class OpenAIModel:
         backoff: float = 1.0,
     ) -> None:
         self.name = model
+        self._api_key = api_key
         self._api_key_env = api_key_env
         self._base_url = base_url
-        # Retries are ours, so that 429/5xx are counted and Retry-After is honoured uniformly.
-        self._client = AsyncOpenAI(
-            base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0
-        )
+        self._timeout = timeout
+        self._client_obj: AsyncOpenAI | None = None
         self._extra: dict[str, Any] = {}
         if reasoning_effort is not None:
             self._extra["reasoning_effort"] = reasoning_effort
@@ -46,10 +49,31 @@ class OpenAIModel:
             self._extra["max_tokens"] = max_tokens
         self._max_retries = max_retries
         self._backoff: float = backoff
+        self._notify: Notify = lambda msg: None
+
+    def set_notifier(self, notify: Notify) -> None:
+        self._notify = notify
+
+    @property
+    def _client(self) -> AsyncOpenAI:
+        if self._client_obj is None:
+            from openai import AsyncOpenAI
+
+            # Retries are ours, so that 429/5xx are counted, shown and Retry-After is honoured.
+            self._client_obj = AsyncOpenAI(
+                base_url=self._base_url,
+                api_key=self._api_key,
+                timeout=self._timeout,
+                max_retries=0,
+            )
+        return self._client_obj
 
     async def complete(self, messages: list[ChatMessage], request: ProofRequest) -> Completion:
+        import openai
+
         payload = [m.model_dump() for m in messages]
         for attempt in range(self._max_retries + 1):
+            last = attempt == self._max_retries
             try:
                 resp = await self._client.chat.completions.create(
                     model=self.name,
@@ -64,23 +88,39 @@ class OpenAIModel:
                     "check --model and --base-url."
                 ) from None
             except openai.APIStatusError as e:
+                said = _error_text(e)
                 if e.status_code != 429 and e.status_code < 500:
                     raise EndpointError(
-                        f"The endpoint refused the request ({e.status_code}): {_error_text(e)}."
+                        f"The endpoint refused the request ({e.status_code}): {said}."
                     ) from None
-                if attempt == self._max_retries:
+                if last:
                     raise EndpointError(
                         f"The endpoint kept failing ({e.status_code}) after "
-                        f"{self._max_retries} retries."
+                        f"{_retries(self._max_retries)}; it said: {said}."
                     ) from None
-                await asyncio.sleep(self._delay(attempt, e.response.headers.get("retry-after")))
+                wait = self._delay(attempt, e.response.headers.get("retry-after"))
+                self._retrying(attempt, f"{e.status_code} ({said})", wait)
+                await asyncio.sleep(wait)
                 continue
-            except (openai.APIConnectionError, openai.APITimeoutError):
-                if attempt == self._max_retries:
+            except openai.APITimeoutError:  # before APIConnectionError: it is one
+                if last:
+                    raise EndpointError(
+                        f"The endpoint at {self._base_url} did not answer within "
+                        f"{self._timeout:g} s ({self._max_retries + 1} tries); it is overloaded "
+                        "or hanging (the limit is the request_timeout setting)."
+                    ) from None
+                wait = self._delay(attempt, None)
+                self._retrying(attempt, f"no answer within {self._timeout:g} s", wait)
+                await asyncio.sleep(wait)
+                continue
+            except openai.APIConnectionError:
+                if last:
                     raise EndpointError(
                         f"Cannot reach the endpoint at {self._base_url}; is it running?"
                     ) from None
-                await asyncio.sleep(self._delay(attempt, None))
+                wait = self._delay(attempt, None)
+                self._retrying(attempt, "cannot connect", wait)
+                await asyncio.sleep(wait)
                 continue
             except openai.APIError as e:
                 raise EndpointError(f"The endpoint sent an unusable answer: {e}.") from None
@@ -89,6 +129,11 @@ class OpenAIModel:
                 raise EndpointError(f"The endpoint sent an answer that is not JSON: {e}.") from None
             return _completion(resp)
         raise AssertionError("unreachable")
+
+    def _retrying(self, attempt: int, what: str, wait: float) -> None:
+        self._notify(
+            f"endpoint: {what}; retry {attempt + 1} of {self._max_retries} in {wait:.1f} s"
+        )
 
     def _auth_message(self, status: int) -> str:
         msg = f"The endpoint refused the API key ({status}); set {self._api_key_env} to a valid key"
@@ -108,7 +153,8 @@ class OpenAIModel:
         return float(self._backoff * (2**attempt) * (0.5 + random.random() / 2))
 
     async def aclose(self) -> None:
-        await self._client.close()
+        if self._client_obj is not None:
+            await self._client_obj.close()
 
 
 def _error_text(e: openai.APIStatusError) -> str:
@@ -116,10 +162,23 @@ def _error_text(e: openai.APIStatusError) -> str:
     if isinstance(body, dict):
         inner = body.get("error", body)
         if isinstance(inner, dict) and "message" in inner:
-            return str(inner["message"])
+            return _one_line(str(inner["message"]))
         if isinstance(inner, dict) and "detail" in inner:
-            return str(inner["detail"])
-    return e.message
+            return _one_line(str(inner["detail"]))
+        if isinstance(inner, str):
+            return _one_line(inner)
+    if isinstance(body, str) and body.strip():
+        return _one_line(body)
+    return _one_line(e.message)
+
+
+def _retries(n: int) -> str:
+    return "1 retry" if n == 1 else f"{n} retries"
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _completion(resp: Any) -> Completion:
@@ -134,8 +193,10 @@ def _completion(resp: Any) -> Completion:
             str(c.get("text", "")) for c in text if isinstance(c, dict) and c.get("type") == "text"
         )
     usage = getattr(resp, "usage", None)
+    finish = getattr(choice, "finish_reason", None)
     return Completion(
         text=text,
         prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
         completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+        finish_reason=finish if isinstance(finish, str) else None,
     )

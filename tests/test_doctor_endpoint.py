@@ -1,0 +1,117 @@
+"""`doctor` agrees with `prove`: same endpoint options, the endpoint `prove` would use, a
+missing path reported as such, and room for sections other parts of leanloop add."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+from conftest import RunCli
+from doubles.fake_lean import FakeLean
+from doubles.openai_server import ScriptedOpenAIServer
+
+from leanloop.doctor import Diagnosis, Finding, Section, diagnose
+from leanloop.settings import Settings
+
+
+def findings(stdout: str) -> dict[str, dict[str, Any]]:
+    return {f["name"]: f for f in json.loads(stdout)["findings"]}
+
+
+def project(tmp_path: Path) -> None:
+    (tmp_path / "lakefile.lean").write_text("import Lake\n")
+
+
+def test_base_url_from_the_environment_is_checked_without_a_mistral_key(
+    fake_lean: FakeLean, openai_server: ScriptedOpenAIServer, cli: RunCli, tmp_path: Path
+) -> None:
+    project(tmp_path)
+    proc = cli("doctor", "--json", env={"LEANLOOP_BASE_URL": openai_server.base_url})
+    endpoint = findings(proc.stdout)["endpoint"]
+    assert endpoint["ok"], endpoint
+    assert "MISTRAL_API_KEY is not set" not in endpoint["detail"]
+    assert openai_server.base_url in endpoint["detail"]
+    assert "labs-leanstral-2603" in endpoint["detail"]
+    assert proc.returncode == 0
+    # `prove` sends the same placeholder key to a self-hosted server
+    assert openai_server.requests[-1]["headers"]["authorization"] == "Bearer none"
+
+
+def test_doctor_takes_the_endpoint_options_of_prove(
+    fake_lean: FakeLean, openai_server: ScriptedOpenAIServer, cli: RunCli, tmp_path: Path
+) -> None:
+    project(tmp_path)
+    proc = cli(
+        "doctor", "--json", "--base-url", openai_server.base_url, "--model", "kimina-prover",
+        "--api-key-env", "MY_KEY", env={"MY_KEY": "secret"},
+    )  # fmt: skip
+    endpoint = findings(proc.stdout)["endpoint"]
+    assert not endpoint["ok"]
+    assert "does not list the model `kimina-prover`" in endpoint["detail"]
+    assert "labs-leanstral-2603" in endpoint["detail"]  # what it does list
+    assert "--model" in endpoint["fix"]
+    assert openai_server.requests[-1]["headers"]["authorization"] == "Bearer secret"
+    assert proc.returncode == 1
+
+
+def test_unreachable_endpoint(fake_lean: FakeLean, cli: RunCli, tmp_path: Path) -> None:
+    project(tmp_path)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = cli("doctor", "--json", "--base-url", f"http://127.0.0.1:{port}/v1")
+    endpoint = findings(proc.stdout)["endpoint"]
+    assert not endpoint["ok"] and "cannot connect" in endpoint["detail"]
+    assert proc.returncode == 1
+
+
+def test_builtin_model_needs_no_endpoint(fake_lean: FakeLean, cli: RunCli, tmp_path: Path) -> None:
+    project(tmp_path)
+    proc = cli("doctor", "--json", "--model", "builtin:automation")
+    assert findings(proc.stdout)["endpoint"]["ok"]
+
+
+def test_missing_path_is_reported_as_such(fake_lean: FakeLean, cli: RunCli, tmp_path: Path) -> None:
+    proc = cli("doctor", "--json", "Nope.lean", "--model", "builtin:automation")
+    found = findings(proc.stdout)
+    assert not found["path"]["ok"] and "Nope.lean does not exist" in found["path"]["detail"]
+    # Lean itself is fine: it is not blamed for a missing path
+    assert found["lean"]["ok"] and found["lake"]["ok"]
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+
+
+def test_plain_output_of_a_missing_path(fake_lean: FakeLean, cli: RunCli, tmp_path: Path) -> None:
+    proc = cli("doctor", "missing-dir")
+    assert "MISSING path: missing-dir does not exist" in proc.stdout
+    assert "ok  lean:" in proc.stdout
+
+
+async def test_extra_sections_are_rendered_and_count(tmp_path: Path) -> None:
+    async def replay(settings: Settings, where: Path) -> Section:
+        return Section(
+            title="replay",
+            findings=[Finding(name="safe_verify", ok=False, detail="not built", fix="lake build")],
+            lines=["the final file is replayed when safe_verify is found"],
+        )
+
+    result = await diagnose(
+        Settings(model="builtin:automation", sandbox="off"), tmp_path, extra=[replay]
+    )
+    assert not result.ok
+    text = result.render()
+    assert "\nreplay:\nMISSING safe_verify: not built\n        -> lake build\n" in text
+    assert text.endswith("    the final file is replayed when safe_verify is found")
+    again = Diagnosis.model_validate_json(result.model_dump_json())
+    assert again.sections[0].title == "replay"
+
+
+def test_lean_cmd_is_checked(fake_lean: FakeLean, cli: RunCli, tmp_path: Path) -> None:
+    project(tmp_path)
+    proc = cli("doctor", "--json", "--model", "builtin:automation", "--lean-cmd", "nolean --json")
+    found = findings(proc.stdout)
+    assert not found["lean-cmd"]["ok"] and "nolean not found" in found["lean-cmd"]["detail"]
+    proc = cli("doctor", "--json", "--model", "builtin:automation", "--lean-cmd", "lean --json")
+    assert findings(proc.stdout)["lean-cmd"]["ok"]

@@ -22,6 +22,7 @@ from leanloop.gate import (
     sentinel_command,
 )
 from leanloop.lean.checker import Checker
+from leanloop.lean.replay import Replayer, allow_unproved
 from leanloop.loop import file_name
 from leanloop.policy import Policy
 from leanloop.screen import screen
@@ -59,6 +60,7 @@ class AuditReport(BaseModel):
     lean_status: str
     findings: list[Finding]
     theorems: list[TheoremAudit]
+    replay: str | None = None  # the independent replay: passed | failed | error | None (not run)
 
     @property
     def ok(self) -> bool:
@@ -219,12 +221,43 @@ def _static(doc: LeanDocument, policy: Policy, only: set[int] | None) -> list[Fi
     return findings
 
 
-async def audit_file(path: Path, checker: Checker, policy: Policy) -> AuditReport:
+async def audit_file(
+    path: Path,
+    checker: Checker,
+    policy: Policy,
+    *,
+    replayer: Replayer | None = None,
+    replay_required: bool = False,
+) -> AuditReport:
     source = SourceFile.read(path)
     doc = parse(source)
     if (problem := gate_problem(doc, path)) is not None:
         raise LeanloopError(problem)
-    return await audit_document(doc, checker, policy, path=str(path))
+    report = await audit_document(doc, checker, policy, path=str(path))
+    if replayer is not None:
+        await _replay(report, replayer, doc, path, replay_required)
+    return report
+
+
+async def _replay(
+    report: AuditReport, replayer: Replayer, doc: LeanDocument, path: Path, required: bool
+) -> None:
+    """The file replayed against itself: the kernel replays its declarations and SafeVerify
+    checks their axioms and `unsafe`; a `sorry` is already a finding of its own."""
+    verdict = await replayer.replay(doc.text, doc.text, file_name=file_name(str(path)))
+    verdict = allow_unproved(
+        verdict, {_check_name(d, doc.position(d.keyword)[0]) for d in doc.declarations if d.sorries}
+    )
+    report.replay = verdict.status if verdict.status != "unavailable" else "error"
+    if verdict.passed:
+        return
+    # The file is both SafeVerify's target and its submission, so a problem in it can surface
+    # while the "target" is replayed, which the replay layer calls an error: for an audit,
+    # anything but a pass is a finding. Only a tool that is not there stays quiet under `auto`.
+    if verdict.status != "unavailable" or required:
+        report.findings.append(
+            Finding(theorem=None, line=0, reason=Reason.REPLAY, message=verdict.reason)
+        )
 
 
 async def audit_document(
@@ -301,9 +334,7 @@ async def audit_document(
         d = doc.declarations[i]
         ln = doc.position(d.keyword)[0]
         decl_first, _ = layout.ranges[i]
-        rep = read_sentinel(
-            result.messages, line, _check_name(d, ln), range(decl_first, line + 1)
-        )
+        rep = read_sentinel(result.messages, line, _check_name(d, ln), range(decl_first, line + 1))
         axioms = rep.axioms if not isinstance(rep, str) else None
         if isinstance(rep, str) and i not in bad:
             bad[i] = Finding(

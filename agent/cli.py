@@ -64,6 +64,14 @@ SandboxOpt = Annotated[
         help=f"Run Lean in a sandbox (default: {_default('sandbox')}).",
     ),
 ]
+ReplayOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="auto|required|off",
+        help="The independent replay (SafeVerify) before writing: used when built, demanded, "
+        f"or not run (default: {_default('replay')}).",
+    ),
+]
 BackendOpt = Annotated[
     str | None,
     typer.Option(
@@ -291,17 +299,19 @@ def prove(
     allow_native_decide: NativeOpt = None,
     sandbox: SandboxOpt = None,
     backend: BackendOpt = None,
+    replay: ReplayOpt = None,
 ) -> None:
     """Prove the `sorry`s of a Lean file; write back only proofs Lean accepted."""
     from leanloop.files import parse
     from leanloop.progress import PlainDisplay, make_display
     from leanloop.prove import Interrupted, prove_file
-    from leanloop.session import choose_model, make_checker, make_policy
+    from leanloop.session import choose_model, make_checker, make_policy, make_replayer
 
     async def body() -> int:
         settings = _settings(
             path,
             dict(
+                replay=replay,
                 samples=samples,
                 rounds=rounds,
                 concurrency=concurrency,
@@ -329,6 +339,12 @@ def prove(
         doc = parse(source)
         targets = find_targets(doc, theorem or None)
         checker = make_checker(settings, path)
+        try:
+            # `--replay required` without the tool stops here, before any model call.
+            replayer = await make_replayer(settings, path) if targets else None
+        except BaseException:
+            await checker.aclose()
+            raise
         choice = choose_model(settings)
         display = make_display(len(targets)) if targets else PlainDisplay()
         if choice.notice:
@@ -348,6 +364,7 @@ def prove(
                 output=output,
                 say=display.say,
                 progress=display.event,
+                replayer=replayer,
             )
         except Interrupted as stop:
             display.close()
@@ -423,11 +440,12 @@ def doctor(
     lean_cmd: LeanCmdOpt = None,
     sandbox: SandboxOpt = None,
     backend: BackendOpt = None,
+    replay: ReplayOpt = None,
 ) -> None:
     """What leanloop found (Lean, Lake, the project, the endpoint, the sandbox) and what to do.
 
     It takes the endpoint options `prove` takes and checks the endpoint `prove` would use."""
-    from leanloop.doctor import SectionSource, diagnose
+    from leanloop.doctor import SectionSource, cage_section, diagnose, replay_section
 
     async def body() -> int:
         where = path or Path.cwd()
@@ -440,11 +458,10 @@ def doctor(
                 lean_cmd=lean_cmd,
                 sandbox=sandbox,
                 backend=backend,
+                replay=replay,
             ),
         )
-        # Extra sections (the cage's exposure list, the replay status) are added here, each
-        # an async `SectionSource` from leanloop.doctor.
-        extra: list[SectionSource] = []
+        extra: list[SectionSource] = [cage_section, replay_section]
         result = await diagnose(settings, where, extra=extra)
         typer.echo(result.model_dump_json(indent=2) if json_out else result.render())
         return 0 if result.ok else 1
@@ -461,10 +478,11 @@ def audit(
     allow_native_decide: NativeOpt = None,
     sandbox: SandboxOpt = None,
     backend: BackendOpt = None,
+    replay: ReplayOpt = None,
 ) -> None:
     """Run the acceptance gate on a file as it stands; exit 1 on any finding."""
     from leanloop.audit import audit_file
-    from leanloop.session import make_checker, make_policy
+    from leanloop.session import make_checker, make_policy, make_replayer
 
     async def body() -> int:
         settings = _settings(
@@ -475,6 +493,7 @@ def audit(
                 allow_native_decide=allow_native_decide,
                 sandbox=sandbox,
                 backend=backend,
+                replay=replay,
             ),
         )
         from leanloop.files import SourceFile
@@ -483,7 +502,14 @@ def audit(
         checker = make_checker(settings, path)
         typer.echo(f"Running Lean on {path}…", err=True)
         try:
-            result = await audit_file(path, checker, make_policy(settings))
+            replayer = await make_replayer(settings, path)
+            result = await audit_file(
+                path,
+                checker,
+                make_policy(settings),
+                replayer=replayer,
+                replay_required=settings.replay == "required",
+            )
         finally:
             await checker.aclose()
         typer.echo(result.model_dump_json(indent=2) if json_out else result.render())

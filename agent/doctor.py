@@ -11,6 +11,7 @@ from typing import Protocol
 
 from pydantic import BaseModel
 
+from leanloop.errors import LeanloopError
 from leanloop.lean.project import find_lake_root
 from leanloop.lean.runner import run_process
 from leanloop.settings import Settings
@@ -70,7 +71,7 @@ def _render_findings(findings: list[Finding]) -> list[str]:
     return lines
 
 
-async def _version(tool: str, cwd: Path) -> Finding:
+async def _version(tool: str, cwd: Path, env: dict[str, str]) -> Finding:
     exe = shutil.which(tool)
     if exe is None:
         return Finding(
@@ -79,7 +80,8 @@ async def _version(tool: str, cwd: Path) -> Finding:
             detail="not found on PATH",
             fix="install Lean with elan: https://github.com/leanprover/elan",
         )
-    proc = await run_process([exe, "--version"], cwd=cwd, timeout=60)
+    # Lean never sees leanloop's whole environment, not even for `--version` (issue 14).
+    proc = await run_process([exe, "--version"], cwd=cwd, timeout=60, env=env)
     text = (proc.stdout or proc.stderr).strip().splitlines()
     ok = proc.exit_code == 0 and bool(text)
     return Finding(
@@ -237,7 +239,10 @@ async def diagnose(
         cwd = Path.cwd()
     else:
         cwd = where if where.is_dir() else where.parent
-    findings += [await _version("lean", cwd), await _version("lake", cwd)]
+    from leanloop.session import child_environment
+
+    child_env = child_environment(settings)
+    findings += [await _version("lean", cwd, child_env), await _version("lake", cwd, child_env)]
     root = find_lake_root(where.resolve()) if where.exists() else None
     findings.append(
         Finding(
@@ -256,3 +261,62 @@ async def diagnose(
     findings.append(_sandbox(settings))
     sections = [await source(settings, where) for source in extra]
     return Diagnosis(findings=findings, sections=sections)
+
+
+async def cage_section(settings: Settings, where: Path) -> Section:
+    """What the cage shows Lean on this machine (issue 15)."""
+    from leanloop.lean.project import lean_command
+    from leanloop.lean.sandbox import cage_exposure, sandbox_status
+    from leanloop.session import child_environment
+
+    status = sandbox_status(settings.sandbox)
+    title = "What the cage shows Lean"
+    if not status.active:
+        return Section(title=title, lines=[f"nothing is hidden: {status.detail}"])
+    try:
+        command = lean_command(where if where.exists() else Path.cwd(), settings.lean_cmd)
+    except LeanloopError as e:
+        return Section(title=title, lines=[f"unknown until Lean is found ({e})"])
+    shown = cage_exposure(command.cwd, None, command.argv, child_environment(settings))
+    lines = [f"{e.access:9}  {e.path}  ({e.why})" for e in shown]
+    lines.append("nothing else is visible")
+    return Section(title=title, lines=lines)
+
+
+async def replay_section(settings: Settings, where: Path) -> Section:
+    """Whether the independent replay (SafeVerify) can run, its version and toolchain (issue 13)."""
+    import tempfile
+
+    from leanloop.lean.project import lean_command
+    from leanloop.lean.replay import replay_status
+    from leanloop.lean.sandbox import Limits, make_executor
+    from leanloop.session import child_environment
+
+    title = "Independent replay (SafeVerify)"
+    if settings.replay == "off":
+        return Section(title=title, lines=["off (--replay off)"])
+    try:
+        command = lean_command(where if where.exists() else Path.cwd(), settings.lean_cmd)
+    except LeanloopError as e:
+        return Section(
+            title=title,
+            findings=[Finding(name="replay", ok=settings.replay != "required", detail=str(e))],
+        )
+    scratch = Path(tempfile.mkdtemp(prefix="leanloop-doctor-"))
+    try:
+        executor, _ = make_executor(
+            settings.sandbox,
+            1,
+            Limits(cpu_seconds=int(_PROBE_TIMEOUT) + 5),
+            scratch,
+            lambda _: None,
+            env=child_environment(settings),
+        )
+        status = await replay_status(settings, command, executor)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    ok = status.available or settings.replay != "required"
+    return Section(
+        title=title,
+        findings=[Finding(name="replay", ok=ok, detail=status.summary(), fix=status.fix)],
+    )

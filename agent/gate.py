@@ -42,6 +42,7 @@ class Reason(StrEnum):
     JUNK = "junk"
     LEAN_UNAVAILABLE = "lean_unavailable"
     NOT_BUILT = "not_built"
+    REPLAY = "replay"  # the independent replay (SafeVerify) rejected the file
 
 
 class ProofError(BaseModel):

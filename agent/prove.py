@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from leanloop.errors import LeanloopError, LeanNotBuiltError, LeanNotFoundError
 from leanloop.files import SourceFile, atomic_write
 from leanloop.lean.checker import Checker, LeanResult
+from leanloop.lean.replay import Replayer, allow_unproved
 from leanloop.loop import Event, Prover, file_name
 from leanloop.model import Model
 from leanloop.policy import Policy
@@ -17,7 +19,7 @@ from leanloop.prompts import Prompts
 from leanloop.report import RunReport, Status
 from leanloop.settings import Settings
 from leanloop.source import LeanDocument
-from leanloop.source.targets import Target
+from leanloop.source.targets import Target, find_targets
 from leanloop.writeback import final_check
 
 Say = Callable[[str], None]
@@ -86,6 +88,7 @@ async def prove_file(
     output: Path | None,
     say: Say,
     progress: Callable[[Event], None],
+    replayer: Replayer | None = None,
 ) -> RunReport:
     """Prove ``targets`` of the already-read ``source`` (parsed as ``doc``).
 
@@ -121,7 +124,19 @@ async def prove_file(
                 if kept
                 else f"Stopping: {prover.stopped}"
             )
-        await _finish(report, prover, source, doc, targets, baseline, checker, policy, output, say)
+        await _finish(
+            report,
+            prover,
+            source,
+            doc,
+            targets,
+            baseline,
+            checker,
+            policy,
+            output,
+            say,
+            Replay(replayer, settings.replay == "required"),
+        )
     except asyncio.CancelledError:
         report.targets = prover.snapshot(targets, str(path), blocked)
         report.interrupted = True
@@ -143,8 +158,9 @@ async def _finish(
     policy: Policy,
     output: Path | None,
     say: Say,
+    replay: Replay,
 ) -> None:
-    """The whole-file check (also for a dry run), then the write."""
+    """The whole-file check and the independent replay (also for a dry run), then the write."""
     path = source.path
     chosen = [
         (t, prover.accepted[t.name].extracted.proof, prover.accepted[t.name].extracted.whole_body)
@@ -159,7 +175,12 @@ async def _finish(
         if t.name in final.dropped:
             t.status = Status.FAILED
             t.note = f"Left out: the whole-file check failed ({final.dropped[t.name]})."
-    if not final.kept or report.dry_run:
+    if not final.kept:
+        return
+    if not await _replayed(report, replay, doc, final.text, final.kept, path, say):
+        report.unwritten = final.kept
+        return
+    if report.dry_run:
         return
     dest = output or path
     if output is None and _read(path) != source.raw:
@@ -173,6 +194,53 @@ async def _finish(
         report.unwritten = final.kept
         return
     report.written = str(dest)
+
+
+@dataclass(frozen=True)
+class Replay:
+    replayer: Replayer | None
+    required: bool
+
+
+async def _replayed(
+    report: RunReport,
+    replay: Replay,
+    doc: LeanDocument,
+    text: str,
+    kept: list[str],
+    path: Path,
+    say: Say,
+) -> bool:
+    """Whether the final text may be written, after the independent replay (SafeVerify)."""
+    if replay.replayer is None:
+        return True
+    say("Replaying the proved file with the independent checker…")
+    verdict = await replay.replayer.replay(doc.text, text, file_name=file_name(str(path)))
+    # Declarations the run did not prove keep their `sorry`; SafeVerify flags each of them.
+    unproved = {t.check_name for t in find_targets(doc) if t.name not in kept}
+    verdict = allow_unproved(verdict, unproved)
+    report.replay = verdict.status if verdict.status != "unavailable" else "error"
+    report.replay_note = None if verdict.passed else verdict.reason
+    if verdict.passed:
+        return True
+    if verdict.status == "failed":
+        # Every text-level layer accepted these proofs: that is a hole in them. The proofs stay
+        # in the report so it can be studied.
+        report.replay_rejected_gate = True
+        say(
+            "warning: the independent replay rejected proofs the gate accepted, so leanloop's "
+            f"text-level checks have a hole; nothing was written. {verdict.reason}"
+        )
+        for t in report.targets:
+            if t.name in kept:
+                t.status = Status.FAILED
+                t.note = f"Left out: the replay layer rejected the file ({verdict.reason})"
+        return False
+    if replay.required:
+        report.error = f"The replay layer could not run, and it is required: {verdict.reason}"
+        return False
+    say(f"warning: the replay layer could not run ({verdict.reason}); writing without it.")
+    return True
 
 
 def _read(path: Path) -> bytes | None:

@@ -46,6 +46,12 @@ class RunReport(BaseModel):
     interrupted: bool = False  # Ctrl-C: nothing was written, ``unwritten`` lists what was lost
     unwritten: list[str] = []  # verified proofs that were not written to the file
     error: str | None = None  # why verified proofs could not be written (exit 2)
+    # The independent replay of the final file (SafeVerify): passed | failed | error, or None
+    # when it did not run; ``replay_note`` says why it rejected or could not run.
+    replay: str | None = None
+    replay_note: str | None = None
+    # The replay rejected what every text-level layer accepted: a hole in those layers.
+    replay_rejected_gate: bool = False
     targets: list[TargetReport]
 
     @property

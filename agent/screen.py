@@ -129,8 +129,7 @@ def _finding(tok: Token, policy: Policy, prev: Token | None) -> str | None:
         return f"The proof mentions `{text}`, an option that can switch off checking."
     if is_command_keyword(name) and name not in SCOPED_BY_IN and name not in policy.allowed:
         return (
-            f"The proof uses `{text}`, a command keyword: a proof must stay inside its "
-            "declaration."
+            f"The proof uses `{text}`, a command keyword: a proof must stay inside its declaration."
         )
     return None
 

@@ -16,6 +16,7 @@ from leanloop.lean.checker import Checker, CliChecker
 from leanloop.lean.environment import lean_environment
 from leanloop.lean.project import LeanCommand, lean_command
 from leanloop.lean.repl import ReplPool
+from leanloop.lean.replay import Replayer
 from leanloop.lean.sandbox import Limits, make_executor
 from leanloop.model import BuiltinAutomation, Model, OpenAIModel
 from leanloop.policy import Policy
@@ -99,6 +100,30 @@ def make_checker(
     return CliChecker(
         command, executor, timeout=settings.timeout, extra_args=extra, scratch_root=scratch
     )
+
+
+async def make_replayer(
+    settings: Settings,
+    file: Path,
+    warn: Callable[[str], None] | None = None,
+    scratch: Path | None = None,
+) -> Replayer | None:
+    """The independent replay (SafeVerify) for ``file``'s project, caged like every Lean run;
+    None when it is off, or unavailable under `auto` (said once through ``warn``). Under
+    `required` and unavailable: a ConfigError (exit 2) before any model call."""
+    from leanloop.lean.replay import replayer_for
+
+    if settings.replay == "off":
+        return None
+    say = warn or _stderr
+    scratch = scratch or Path(tempfile.mkdtemp(prefix="leanloop-replay-"))
+    # Compiling a file and replaying it take longer than one check; the wall clock decides.
+    limits = Limits(memory_mb=settings.memory_mb, cpu_seconds=int(settings.timeout) * 4 + 30)
+    executor, _ = make_executor(
+        settings.sandbox, 1, limits, scratch, say, env=child_environment(settings)
+    )
+    command = lean_command(file, settings.lean_cmd)
+    return await replayer_for(settings, command, executor, scratch, say)
 
 
 def child_environment(settings: Settings) -> dict[str, str]:

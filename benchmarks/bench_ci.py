@@ -56,7 +56,10 @@ def main() -> None:
         start = time.perf_counter()
         proc = subprocess.run(
             [sys.executable, "-m", "leanloop", "ci", str(root), "--base", "main"],
-            env=env, capture_output=True, text=True, check=False,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         took = time.perf_counter() - start
         print(proc.stdout.strip() or proc.stderr)

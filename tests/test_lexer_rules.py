@@ -240,3 +240,12 @@ def test_the_scanner_stays_linear_on_hostile_text(text: str) -> None:
     with contextlib.suppress(UnterminatedError):
         ambiguities(text)
     assert time.process_time() - start < 2.0
+
+
+def test_hash_before_a_raw_string_is_not_a_command_word() -> None:
+    # Found by the generated-text oracle: Lean's table has no `#r` token, so `#r"…"` is `#`
+    # followed by a raw string, and the string's content is not code.
+    from leanloop.source.scanner import TokenKind, tokenize
+
+    kinds = [(t.kind, t.text) for t in tokenize('#r"#exit"')]
+    assert kinds == [(TokenKind.SYMBOL, "#"), (TokenKind.STRING, 'r"#exit"')]

@@ -97,19 +97,9 @@ def require_cage(settings: Settings) -> str | None:
 async def prepare_replayer(settings: Settings, file: Path, scratch: Path) -> Any:
     """The independent replay (issue 13) every filled file passes before it is written; with
     `--replay required` (ci's default) and no SafeVerify, a setup error before any model call."""
-    from leanloop.lean.project import lean_command
-    from leanloop.lean.replay import replayer_for
-    from leanloop.lean.sandbox import Limits, make_executor
-    from leanloop.session import child_environment
+    from leanloop.session import make_replayer
 
-    if settings.replay == "off":
-        return None
-    limits = Limits(memory_mb=settings.memory_mb, cpu_seconds=int(settings.timeout) * 4 + 30)
-    executor, _ = make_executor(
-        settings.sandbox, 1, limits, scratch, say, env=child_environment(settings)
-    )
-    command = lean_command(file, settings.lean_cmd)
-    return await replayer_for(settings, command, executor, scratch, say)
+    return await make_replayer(settings, file, say, scratch)
 
 
 def _write(dest: Path, text: str) -> None:

@@ -258,8 +258,10 @@ def _ends_in_prefix(tokens: list[Token]) -> bool:
 def _prefix_chain_end(code: list[Token]) -> int:
     """Index of the first token after the leading `… in` prefixes (0 if there are none)."""
     i = 0
-    while i < len(code) and code[i].kind is not TokenKind.DOC_COMMENT and (
-        code[i].text in IN_PREFIXES
+    while (
+        i < len(code)
+        and code[i].kind is not TokenKind.DOC_COMMENT
+        and (code[i].text in IN_PREFIXES)
     ):
         depth = 0
         j = i + 1
@@ -271,8 +273,10 @@ def _prefix_chain_end(code: list[Token]) -> int:
                 depth = max(depth - 1, 0)
             elif depth == 0 and t.text == "in":
                 break
-            elif depth == 0 and t.kind is not TokenKind.DOC_COMMENT and (
-                t.text in DECL_KINDS or t.text == "@["
+            elif (
+                depth == 0
+                and t.kind is not TokenKind.DOC_COMMENT
+                and (t.text in DECL_KINDS or t.text == "@[")
             ):
                 return i
             j += 1

@@ -397,12 +397,16 @@ def _tokenize(text: str, i: int, out: list[Token], *, level: int) -> int:
                 i = end
                 continue
         elif c == "#" and nxt.isascii() and nxt.isalpha():
-            # `#eval`, `#exit`, …: kept whole so that the screen sees the command.
-            i += 1
-            while i < n and is_id_rest(text[i]):
-                i += 1
-            append(Token(TokenKind.SYMBOL, text[start:i], start, i))
-            continue
+            # `#eval`, `#exit`, …: kept whole so that the screen sees the command. `#r"…"` is
+            # `#` then a raw string in Lean's own table (there is no `#r` token), so the word
+            # stops before a raw string's opening.
+            j = i + 1
+            while j < n and is_id_rest(text[j]):
+                j += 1
+            if not (j == i + 2 and nxt == "r" and j < n and text[j] in '"#'):
+                append(Token(TokenKind.SYMBOL, text[start:j], start, j))
+                i = j
+                continue
         # A name literal `` `foo `` (Basic.lean `nameLitAux`) is the symbol `` ` `` here,
         # followed by the identifier, so that the screen sees the name it quotes.
         m = ident(text, i)

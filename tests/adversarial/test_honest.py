@@ -55,9 +55,7 @@ async def test_honest_proof_is_accepted(
     assert len(sources) == 1
     checked = sources[-1]
     # Lean saw the proof as spliced into the hole, the identity check and the sentinel.
-    spliced = splice(
-        judged.doc, judged.target, case.proof, whole_body=case.whole_body, wrap=True
-    )
+    spliced = splice(judged.doc, judged.target, case.proof, whole_body=case.whole_body, wrap=True)
     laid_out = spliced.text[spliced.proof_start : spliced.proof_end]
     assert laid_out in checked
     for line in case.proof.splitlines():

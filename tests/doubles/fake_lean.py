@@ -627,9 +627,7 @@ def _elaborate(source: str, matched: list[tuple[dict[str, Any], tuple[int, int]]
         if target.axioms:
             # Real Lean prints each axiom with `MessageData.ofConstName`, shortened by the
             # namespaces the file opened, unless `pp.fullNames` is set.
-            shown = [
-                _shorten(a, [] if pr.full_names else pr.opened) for a in target.axioms
-            ]
+            shown = [_shorten(a, [] if pr.full_names else pr.opened) for a in target.axioms]
             data = f"'{target.full_name}' depends on axioms: [{', '.join(shown)}]"
         else:
             data = f"'{target.full_name}' does not depend on any axioms"

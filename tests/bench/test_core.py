@@ -18,7 +18,7 @@ from leanloop.screen import screen
 from leanloop.source import LeanDocument
 from leanloop.source.targets import Target, find_targets, splice
 
-CORE = DATA / "core"
+CORE = Path(__file__).resolve().parents[2] / "benchmarks" / "core"
 
 
 def _problems() -> list[Problem]:

@@ -1,7 +1,7 @@
 """Time `leanloop ci --base main` on a synthetic repository of N Lean files with 3 changed on
 a branch, with a Lean double that answers at once.
 
-    python benchmarks/bench_ci.py [--files 2000]
+    python benchmarks/perf/bench_ci.py [--files 2000]
 """
 
 from __future__ import annotations

@@ -101,3 +101,18 @@ async def test_audit_reports_errors_at_the_users_lines(fake_lean: FakeLean, tmp_
     report = await audit_file(path, checker, Policy.build())
     [finding] = report.findings
     assert (finding.line, finding.message) == (6, "unknown identifier")
+
+
+async def test_columns_are_code_points_as_lean_counts_them(
+    fake_lean: FakeLean, tmp_path: Path
+) -> None:
+    # Lean's columns count code points (shared/lean-reference README, byStrictIndent); a proof
+    # line with subscripts and Greek letters before the error must map to the right column.
+    file = "theorem t (α₁ β₂ : Nat) (h : α₁ = β₂) : β₂ = α₁ := by\n  sorry\n"
+    rules = [{"when": "bad_lemma", "at": "bad_lemma", "error": "unknown identifier"}]
+    proof = "exact (β₂_α₁_from_h h).trans bad_lemma"
+    verdict = await _judge(tmp_path, file, proof, rules, fake_lean)
+    [err] = verdict.errors
+    assert err.in_proof
+    assert err.column == proof.index("bad_lemma")
+    assert proof[err.column :].startswith("bad_lemma")

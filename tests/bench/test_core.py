@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import pytest
-from bench_helpers import DATA
 
 from leanloop.bench.problems import Problem, load
 from leanloop.gate import judge, structure_problem

@@ -95,7 +95,13 @@ def _say(msg: str) -> None:
 
 
 def run(
-    dataset: Annotated[Path, typer.Argument(help="A directory of .lean files or a .jsonl file.")],
+    dataset: Annotated[
+        Path,
+        typer.Argument(
+            help="A directory of .lean files, a .jsonl file, or a LeanDojo theorem list "
+            "(with --project naming your local clone of its repository)."
+        ),
+    ],
     samples: Annotated[
         int | None, typer.Option(help="Independent samples per problem (n).")
     ] = None,
@@ -107,7 +113,8 @@ def run(
         Path, typer.Option(help="Run directory: attempts.jsonl, run.json, summaries.")
     ] = DEFAULT_OUT,
     fmt: Annotated[
-        str | None, typer.Option("--format", help="lean or jsonl (detected by default).")
+        str | None,
+        typer.Option("--format", help="lean, jsonl or leandojo (detected by default)."),
     ] = None,
     split: Annotated[str | None, typer.Option(help="JSONL only: the split to run.")] = None,
     strict: Annotated[

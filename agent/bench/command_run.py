@@ -9,7 +9,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import typer
 
@@ -133,9 +133,9 @@ async def run_bench(args: RunArgs) -> int:
     check_ks(args.ks, settings.samples)
     if args.executor not in ("local", "ray"):
         raise UsageError(f"--executor must be local or ray, not `{args.executor}`.")
-    if args.fmt not in (None, "lean", "jsonl"):
-        raise UsageError(f"--format must be lean or jsonl, not `{args.fmt}`.")
-    fmt: Format | None = "lean" if args.fmt == "lean" else "jsonl" if args.fmt else None
+    if args.fmt not in (None, "lean", "jsonl", "leandojo"):
+        raise UsageError(f"--format must be lean, jsonl or leandojo, not `{args.fmt}`.")
+    fmt: Format | None = cast(Format, args.fmt) if args.fmt else None
     dataset = load(
         args.dataset,
         fmt=fmt,
@@ -143,6 +143,7 @@ async def run_bench(args: RunArgs) -> int:
         strict=args.strict,
         known_issues=args.known_issues,
         with_answers=args.with_answers,
+        repo=project,
         warn=lambda m: _say(f"warning: {m}"),
     )
     problems = select(dataset, args)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Literal
 
@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from leanloop.errors import UsageError
 from leanloop.source import LeanDocument, UnterminatedError, code_tokens
 
-Format = Literal["lean", "jsonl"]
+Format = Literal["lean", "jsonl", "leandojo"]
 Warn = Callable[[str], None]
 
 
@@ -72,16 +72,25 @@ def detect_format(path: Path) -> Format:
         return "lean"
     if path.suffix in (".jsonl", ".json"):
         first = _first_json_line(path)
-        if isinstance(first, dict) and {"full_name", "file_path"} <= first.keys():
-            raise UsageError(
-                f"{path} looks like a LeanDojo theorem list; that format is not supported yet "
-                "(convert it to JSONL with `name`, `header` and `formal_statement`)."
-            )
+        if isinstance(first, list):  # a JSON array on one line
+            first = first[0] if first else None
+        elif first is None and path.suffix == ".json":
+            first = _first_array_item(path)
+        if isinstance(first, dict) and {"full_name", "file_path", "commit"} <= first.keys():
+            return "leandojo"
         return "jsonl"
     raise UsageError(
-        f"Cannot tell the format of {path}: give a directory of .lean files or a .jsonl file "
-        "(or force one with --format lean|jsonl)."
+        f"Cannot tell the format of {path}: give a directory of .lean files, a .jsonl file or a "
+        "LeanDojo theorem list (or force one with --format lean|jsonl|leandojo)."
     )
+
+
+def _first_array_item(path: Path) -> object:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return data[0] if isinstance(data, list) and data else None
 
 
 def _first_json_line(path: Path) -> object:
@@ -106,9 +115,11 @@ def load(
     strict: bool = False,
     known_issues: Path | None = None,
     with_answers: bool = False,
+    repo: Path | None = None,
     warn: Warn,
 ) -> Dataset:
-    """Read a dataset; bad input is a :class:`UsageError` with one clear sentence."""
+    """Read a dataset; bad input is a :class:`UsageError` with one clear sentence. ``repo`` is
+    the local clone a LeanDojo theorem list refers to."""
     if not path.exists():
         raise UsageError(f"No such dataset: {path}.")
     fmt = fmt or detect_format(path)
@@ -117,6 +128,10 @@ def load(
         if split is not None:
             raise UsageError("--split applies to JSONL datasets only; a .lean dataset has none.")
         problems, needs_answer = load_lean(path, with_answers=with_answers)
+    elif fmt == "leandojo":
+        if split is not None:
+            raise UsageError("--split applies to JSONL datasets; a LeanDojo list is one split.")
+        problems = load_leandojo(path, repo=repo, warn=warn)
     else:
         if path.is_dir():
             raise UsageError(f"{path} is a directory; --format jsonl needs a .jsonl file.")
@@ -313,3 +328,125 @@ def _informal_comment(informal: str | None) -> str:
     if text.startswith("/-") and text.endswith("-/"):
         return text + "\n"
     return "/- " + text.replace("-/", "- /") + " -/\n"
+
+
+class LeanDojoRow(BaseModel):
+    """One theorem of a LeanDojo Benchmark 4 list (other keys, such as traced tactics, are
+    ignored)."""
+
+    url: str
+    commit: str
+    file_path: str
+    full_name: str
+    start: tuple[int, int]
+    end: tuple[int, int]
+
+
+def load_leandojo(path: Path, *, repo: Path | None, warn: Warn) -> list[Problem]:
+    """A LeanDojo Benchmark 4 theorem list (a JSON array, or JSONL), each theorem read from the
+    user's local clone at its commit with gitpython, never from the network.
+
+    Positions use `lean_dojo`'s own `Pos` (1-based line and column, as its docstring says).
+    `LeanGitRepo` and `Theorem` are not constructed: their constructor reaches GitHub for a
+    GitHub URL, or copies a local repository into lean_dojo's cache."""
+    import git
+
+    # Importing lean_dojo has side effects (its cache and logging), so only here.
+    from lean_dojo.data_extraction.lean import Pos
+
+    rows = _leandojo_rows(path, warn)
+    if not rows:
+        raise UsageError(f"{path} holds no theorem.")
+    where = repo or Path.cwd()
+    try:
+        clone = git.Repo(where, search_parent_directories=False)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise UsageError(
+            f"A LeanDojo theorem list names files of {rows[0].url} at a commit; pass --project "
+            f"with your local clone of it ({where} is not a git repository)."
+        ) from None
+    texts: dict[tuple[str, str], str] = {}
+    problems: list[Problem] = []
+    for row in rows:
+        key = (row.commit, row.file_path)
+        if key not in texts:
+            texts[key] = _file_at(clone, where, row)
+        text = texts[key]
+        start, end = Pos(*row.start), Pos(*row.end)
+        a, b = _offset(text, start), _offset(text, end)
+        try:
+            doc = LeanDocument(text[a:b])
+        except UnterminatedError as e:
+            warn(f"{row.full_name}: its text at {row.file_path}:{start.line_nb} has an {e}.")
+            continue
+        decl = next((d for d in doc.declarations if d.header_end is not None), None)
+        if decl is None:
+            warn(f"{row.full_name}: no theorem at {row.file_path}:{start.line_nb}; skipped.")
+            continue
+        statement = doc.text[: decl.header_end].rstrip() + " := by sorry"
+        problems.append(
+            Problem(
+                name=row.full_name,
+                header=text[:a],
+                statement=statement,
+                origin=f"{row.file_path}:{start.line_nb}",
+            )
+        )
+    return problems
+
+
+def _leandojo_rows(path: Path, warn: Warn) -> list[LeanDojoRow]:
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"Cannot read {path}: {e}.") from None
+    try:
+        data = json.loads(raw)
+        items = data if isinstance(data, list) else [data]
+    except json.JSONDecodeError:
+        items = []
+        for n, line in enumerate(raw.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                items.append(json.loads(line))
+            except json.JSONDecodeError:
+                warn(f"{path}:{n}: not JSON; skipped.")
+    rows: list[LeanDojoRow] = []
+    for n, item in enumerate(items, 1):
+        try:
+            rows.append(LeanDojoRow.model_validate(item))
+        except ValidationError:
+            warn(f"{path}: theorem {n} lacks url, commit, file_path, full_name, start or end.")
+    return rows
+
+
+def _file_at(clone: object, where: Path, row: LeanDojoRow) -> str:
+    import git
+
+    assert isinstance(clone, git.Repo)
+    try:
+        # gitpython resolves a full SHA lazily: reading its tree is what finds it missing.
+        tree = clone.commit(row.commit).tree
+    except (git.BadName, ValueError):
+        raise UsageError(
+            f"Commit {row.commit[:12]} of {row.url} is not in the clone at {where}; fetch it "
+            "there first (git fetch)."
+        ) from None
+    try:
+        blob = tree / row.file_path
+        data: bytes = blob.data_stream.read()
+        return data.decode("utf-8")
+    except (KeyError, UnicodeDecodeError):
+        raise UsageError(
+            f"{row.file_path} is not a UTF-8 file at commit {row.commit[:12]} in {where}."
+        ) from None
+
+
+def _offset(text: str, pos: Iterable[int]) -> int:
+    """The string offset of a 1-based (line, column) position."""
+    line, column = pos
+    starts = [0, *(i + 1 for i, c in enumerate(text) if c == "\n")]
+    if line - 1 >= len(starts):
+        return len(text)
+    return min(starts[line - 1] + column - 1, len(text))

@@ -92,9 +92,8 @@ def test_format_detection(tmp_path: Path) -> None:
     assert detect_format(DATA / "lean_dir") == "lean"
     assert detect_format(DATA / "small.jsonl") == "jsonl"
     dojo = tmp_path / "test.json"
-    dojo.write_text(json.dumps({"url": "u", "commit": "c", "file_path": "f", "full_name": "n"}))
-    with pytest.raises(UsageError, match="LeanDojo"):
-        detect_format(dojo)
+    dojo.write_text(json.dumps([{"url": "u", "commit": "c", "file_path": "f", "full_name": "n"}]))
+    assert detect_format(dojo) == "leandojo"
     with pytest.raises(UsageError, match="Cannot tell the format"):
         detect_format(tmp_path / "x.csv")
 
@@ -102,3 +101,93 @@ def test_format_detection(tmp_path: Path) -> None:
 def test_split_on_a_lean_directory_is_refused() -> None:
     with pytest.raises(UsageError, match="--split applies to JSONL"):
         _load(DATA / "lean_dir", split="test")
+
+
+# LeanDojo Benchmark 4 theorem lists: read from the user's local clone, at the list's commit.
+
+_AT_COMMIT = """import Lean
+
+namespace Demo
+
+/-- doubles -/
+theorem two_mul' (n : Nat) : 2 * n = n + n := by
+  omega
+
+theorem and_swap (p q : Prop) (h : p ∧ q) : q ∧ p :=
+  ⟨h.2, h.1⟩
+
+end Demo
+"""
+
+
+def _clone(tmp_path: Path) -> tuple[Path, str]:
+    import git
+
+    root = tmp_path / "clone"
+    repo = git.Repo.init(root)
+    (root / "Demo").mkdir()
+    (root / "Demo" / "Basic.lean").write_text(_AT_COMMIT, encoding="utf-8")
+    repo.index.add(["Demo/Basic.lean"])
+    commit = repo.index.commit("the benchmark's commit").hexsha
+    # Later work in the clone must not change what the list refers to.
+    (root / "Demo" / "Basic.lean").write_text("-- rewritten\n", encoding="utf-8")
+    repo.index.add(["Demo/Basic.lean"])
+    repo.index.commit("later")
+    return root, commit
+
+
+def _dojo_list(tmp_path: Path, commit: str) -> Path:
+    lines = _AT_COMMIT.splitlines()
+    first = lines.index("theorem two_mul' (n : Nat) : 2 * n = n + n := by") + 1
+    second = lines.index("theorem and_swap (p q : Prop) (h : p ∧ q) : q ∧ p :=") + 1
+    rows = [
+        {
+            "url": "https://github.com/example/demo",
+            "commit": commit,
+            "file_path": "Demo/Basic.lean",
+            "full_name": "Demo.two_mul'",
+            "start": [first, 1],
+            "end": [first + 1, len("  omega") + 1],
+            "traced_tactics": [],
+        },
+        {
+            "url": "https://github.com/example/demo",
+            "commit": commit,
+            "file_path": "Demo/Basic.lean",
+            "full_name": "Demo.and_swap",
+            "start": [second, 1],
+            "end": [second + 1, len("  ⟨h.2, h.1⟩") + 1],
+        },
+    ]
+    path = tmp_path / "test.json"
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    return path
+
+
+def test_leandojo_list_reads_the_clone_at_its_commit(tmp_path: Path) -> None:
+    root, commit = _clone(tmp_path)
+    dataset = load(_dojo_list(tmp_path, commit), repo=root, warn=lambda m: None)
+    assert dataset.format == "leandojo"
+    two, swap = dataset.problems
+    assert two.name == "Demo.two_mul'"
+    assert two.statement == "theorem two_mul' (n : Nat) : 2 * n = n + n := by sorry"
+    assert two.header.startswith("import Lean\n\nnamespace Demo\n\n/-- doubles -/\n")
+    assert swap.statement == "theorem and_swap (p q : Prop) (h : p ∧ q) : q ∧ p := by sorry"
+    assert "theorem two_mul'" in swap.header  # the file up to the theorem
+    assert two.origin == "Demo/Basic.lean:6"
+
+
+def test_leandojo_commit_missing_from_the_clone_is_one_sentence(tmp_path: Path) -> None:
+    root, _ = _clone(tmp_path)
+    path = _dojo_list(tmp_path, "0" * 40)
+    with pytest.raises(UsageError) as info:
+        load(path, repo=root, warn=lambda m: None)
+    assert "not in the clone" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_leandojo_without_a_clone_says_to_pass_one(tmp_path: Path) -> None:
+    _, commit = _clone(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    with pytest.raises(UsageError, match="--project"):
+        load(_dojo_list(tmp_path, commit), repo=elsewhere, warn=lambda m: None)

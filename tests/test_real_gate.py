@@ -76,3 +76,45 @@ async def test_native_decide_only_when_allowed(tmp_path: Path) -> None:
         tmp_path, source, "native_decide", Policy.build(allow_native_decide=True)
     )
     assert allowed.accepted and allowed.native, allowed.message
+
+
+# What the double cannot confirm about the issue-7/12 gate (run these where Lean exists):
+
+
+async def test_parenthesised_check_accepts_multiline_tactic_and_term_proofs(
+    tmp_path: Path,
+) -> None:
+    tactic = "theorem t (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n  sorry\n"
+    verdict = await _judge(tmp_path, tactic, "constructor\n· exact hp\n· exact hq")
+    assert verdict.accepted, verdict.message
+    term = "theorem t (p q : Prop) (hp : p) (hq : q) : p ∧ q := sorry\n"
+    verdict = await _judge(tmp_path, term, "by\n  constructor\n  · exact hp\n  · exact hq")
+    assert verdict.accepted, verdict.message
+    verdict = await _judge(tmp_path, tactic, "exact ⟨hp, hq⟩ -- done")
+    assert verdict.accepted, verdict.message
+
+
+async def test_full_names_under_open_classical(tmp_path: Path) -> None:
+    source = "open Classical\n\ntheorem t (p : Prop) : p ∨ ¬p := by\n  sorry\n"
+    verdict = await _judge(tmp_path, source, "exact em p")
+    assert verdict.accepted, verdict.message
+    assert verdict.axioms is not None and "Classical.choice" in verdict.axioms
+
+
+async def test_open_in_prefix_applies_to_the_target_and_its_reference(tmp_path: Path) -> None:
+    source = "open Nat in\ntheorem t (n : Nat) : succ n = n + 1 := by\n  sorry\n"
+    verdict = await _judge(tmp_path, source, "rfl")
+    assert verdict.accepted, verdict.message
+
+
+async def test_term_hole_inside_fun_keeps_its_by(tmp_path: Path) -> None:
+    source = "theorem t : ∀ n : Nat, n + 0 = n := fun n => sorry\n"
+    verdict = await _judge(tmp_path, source, "by simp")
+    assert verdict.accepted, verdict.message
+
+
+async def test_dedented_line_ends_the_block_and_is_refused(tmp_path: Path) -> None:
+    # The structure check refuses it before Lean; were it to slip through, the parentheses
+    # make Lean's parser fail instead of starting a new command.
+    verdict = await _judge(tmp_path, "theorem t : True := by\n  sorry\n", "  trivial\ntrivial")
+    assert not verdict.accepted

@@ -38,18 +38,16 @@ async def _judge_whole(
 ) -> dict[str, str]:
     """Per target, why the whole new file does not confirm its proof (empty when all is well)."""
     names = [t.name for t, _, _ in chosen]
-    text, spans = apply_proofs(doc, chosen)
+    applied = apply_proofs(doc, chosen)
     try:
-        new_doc = LeanDocument(text)
+        new_doc = LeanDocument(applied.text)
     except UnterminatedError as e:
         return dict.fromkeys(names, f"the new file has an {e}")
     if [signature(new_doc, d) for d in new_doc.declarations] != [
         signature(doc, d) for d in doc.declarations
     ]:
         return dict.fromkeys(names, "the declarations of the file changed")
-    holes = sorted((t.hole_start, t.hole_end) if not w and not t.whole_body else
-                   _body_span(t) for t, _, w in chosen)  # fmt: skip
-    if _commands_outside(doc, holes) != _commands_outside(new_doc, spans):
+    if _commands_outside(doc, applied.replaced) != _commands_outside(new_doc, applied.spans):
         return dict.fromkeys(names, "the commands of the file outside the proofs changed")
     index = {doc.declarations.index(t.decl): t.name for t, _, _ in chosen}
     report = await audit_document(new_doc, checker, policy, path=file_name, only=set(index))
@@ -67,12 +65,6 @@ async def _judge_whole(
         # Errors outside the changed theorems that the original did not have.
         return dict.fromkeys(names, "the new file has errors the original did not have")
     return failed
-
-
-def _body_span(t: Target) -> tuple[int, int]:
-    d = t.decl
-    start = d.assign + 2 if d.assign is not None else (d.header_end or d.end)
-    return start, d.end
 
 
 def _commands_outside(doc: LeanDocument, spans: list[tuple[int, int]]) -> list[list[str]]:
@@ -103,7 +95,7 @@ async def final_check(
     while chosen:
         failed = await _judge_whole(doc, chosen, checker, baseline, policy, file_name)
         if not failed:
-            text, _ = apply_proofs(doc, chosen)
+            text = apply_proofs(doc, chosen).text
             return FinalCheck(text, [t.name for t, _, _ in chosen], dropped)
         dropped.update(failed)
         if len(failed) == len(chosen):

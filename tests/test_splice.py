@@ -57,9 +57,9 @@ def test_crlf_is_kept_when_splicing() -> None:
 
 def test_apply_several_proofs_at_once() -> None:
     doc, [a, b, ex] = targets(CRLF_SOURCE)
-    text, _ = apply_proofs(
+    text = apply_proofs(
         doc, [(ex, "trivial", False), (a, "simp", False), (b, "by decide", False)]
-    )
+    ).text
     assert text == CRLF_SOURCE.replace(
         "  sorry\r\n\r\ntheorem b", "  simp\r\n\r\ntheorem b"
     ).replace(":= sorry", ":= by decide").replace("    sorry", "    trivial")

@@ -235,3 +235,29 @@ async def test_whole_file_check_answers_before_a_later_exit(
     final = await final_check(doc, [(target, "rfl", False)], checker, baseline, Policy(), "T.lean")
     assert final.kept == ["t"], final.dropped
     assert final.text == text.replace("  sorry", "  rfl")
+
+
+async def test_whole_file_check_keeps_an_arms_proof_of_a_colon_eq_theorem(
+    fake_lean: FakeLean, tmp_path: Path
+) -> None:
+    """Pattern-matching arms replace the theorem's `:= …` itself; the command-by-command
+    comparison must leave out exactly what was replaced, or the honest proof is dropped."""
+    from leanloop.lean.checker import CliChecker
+    from leanloop.lean.project import lean_command
+    from leanloop.lean.runner import LocalExecutor
+    from leanloop.policy import Policy
+    from leanloop.source import LeanDocument
+    from leanloop.source.targets import find_targets
+    from leanloop.writeback import final_check
+
+    text = "theorem y : ∀ n : Nat, n + 0 = n := by\n  sorry\n\ntheorem z : True := trivial\n"
+    path = tmp_path / "T.lean"
+    path.write_text(text, encoding="utf-8")
+    checker = CliChecker(lean_command(path, None), LocalExecutor(1), timeout=30)
+    doc = LeanDocument(text)
+    [target] = find_targets(doc)
+    baseline = await checker.check(text)
+    arms = "| 0 => rfl\n| k + 1 => rfl"
+    final = await final_check(doc, [(target, arms, True)], checker, baseline, Policy(), "T.lean")
+    assert final.kept == ["y"], final.dropped
+    assert "| k + 1 => rfl" in final.text and "theorem z : True := trivial" in final.text

@@ -211,12 +211,17 @@ def splice(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Applied:
+    text: str
+    replaced: list[tuple[int, int]]  # in file order: what each proof replaced in the original
+    spans: list[tuple[int, int]]  # and where each replacement stands in ``text``
+
+
 def apply_proofs(
     doc: LeanDocument, proofs: list[tuple[Target, str, bool]], *, wrap: bool = False
-) -> tuple[str, list[tuple[int, int]]]:
-    """Splice several accepted proofs at once, last hole first so earlier offsets stay valid.
-
-    Returns the new text and, in file order, the span each replacement occupies in it."""
+) -> Applied:
+    """Splice several accepted proofs at once, last hole first so earlier offsets stay valid."""
     text = doc.text
     edits = sorted(
         (_edit(doc, t, proof, whole, wrap=wrap) for t, proof, whole in proofs),
@@ -229,4 +234,4 @@ def apply_proofs(
     for start, end, laid, _, _ in edits:
         spans.append((start + delta, start + delta + len(laid)))
         delta += len(laid) - (end - start)
-    return text, spans
+    return Applied(text, [(start, end) for start, end, _, _, _ in edits], spans)

@@ -117,15 +117,19 @@ EffortOpt = Annotated[
 ]
 
 
-def _run(coro_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a command body; turn our errors into one line and an exit code."""
+def _run(
+    coro_fn: Callable[[], Coroutine[Any, Any, T]],
+    interrupted: str = "interrupted; nothing was written.",
+) -> T:
+    """Run a command body; turn our errors into one line and an exit code. ``interrupted`` is
+    what Ctrl-C prints (the bench says how to resume)."""
     try:
         return asyncio.run(coro_fn())
     except LeanloopError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(e.exit_code) from None
     except KeyboardInterrupt:
-        typer.echo("interrupted; nothing was written.", err=True)
+        typer.echo(interrupted, err=True)
         raise typer.Exit(130) from None
     except typer.Exit:
         raise

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
-import traceback
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
@@ -40,26 +38,11 @@ def register(app: typer.Typer) -> None:
 
 
 def _run(body: Callable[[], Coroutine[Any, Any, int]], resume_hint: str | None = None) -> int:
-    """Run a command body; our errors become one line and an exit code."""
-    from leanloop.errors import LeanloopError
+    """The CLI's command runner (one line and an exit code for our errors); Ctrl-C says how to
+    resume."""
+    from leanloop.cli import _run as run_command
 
-    try:
-        return asyncio.run(body())
-    except LeanloopError as e:
-        typer.echo(f"error: {e}", err=True)
-        return e.exit_code
-    except KeyboardInterrupt:
-        typer.echo("interrupted." + (f" {resume_hint}" if resume_hint else ""), err=True)
-        return 130
-    except Exception as e:
-        if os.environ.get("LEANLOOP_DEBUG"):
-            traceback.print_exc()
-        typer.echo(
-            f"internal error: {type(e).__name__}: {e} (set LEANLOOP_DEBUG=1 for details; "
-            "please report it)",
-            err=True,
-        )
-        return 70
+    return run_command(body, "interrupted." + (f" {resume_hint}" if resume_hint else ""))
 
 
 def _ks(text: str) -> list[int]:

@@ -27,6 +27,7 @@ from leanloop.loop import file_name
 from leanloop.policy import Policy
 from leanloop.screen import screen
 from leanloop.source import Declaration, LeanDocument, TokenKind
+from leanloop.source.targets import check_name, local_check_name
 
 # Outside proofs, only what can make a proof unsound is a finding: a library may define
 # notation, macros and instances, but not smuggle in axioms or switch off the kernel.
@@ -84,13 +85,6 @@ def _name(d: Declaration, line: int) -> str:
     return d.full_name or f"example@{line}"
 
 
-def _check_name(d: Declaration, line: int) -> str:
-    if d.full_name:
-        return d.full_name
-    own = f"leanloop_example_{line}"
-    return f"{d.namespace}.{own}" if d.namespace else own
-
-
 class _Layout(BaseModel):
     text: str
     ranges: dict[int, tuple[int, int]]  # declaration index -> its lines in ``text``
@@ -130,17 +124,15 @@ def _assemble(doc: LeanDocument, proofs: list[tuple[int, Declaration]]) -> _Layo
         decl = doc.text[d.start : d.end]
         if d.full_name is None:
             kw = d.keyword - d.start
-            own = _check_name(d, line).rsplit(".", 1)[-1]
-            decl = decl[:kw] + f"theorem {own}" + decl[kw + len("example") :]
+            decl = decl[:kw] + f"theorem {local_check_name(d, line)}" + decl[kw + len("example") :]
         put(decl)
         ranges[i] = (first, lines)
         put("\n")
         first_added = lines
         identity[lines] = i
-        own = d.full_name or _check_name(d, line).rsplit(".", 1)[-1]
-        put(f"example : type_of% @{ref} := @{own}\n")
+        put(f"example : type_of% @{ref} := @{local_check_name(d, line)}\n")
         sentinels[lines] = i
-        put(sentinel_command(_check_name(d, line)) + "\n")
+        put(sentinel_command(check_name(d, line)) + "\n")
         added.append((first_added, lines - 1))
         # The rest of the theorem's last line (usually empty) continues on this fresh line.
         line_map.append((lines, doc.position(d.end)[0] - lines))
@@ -246,7 +238,7 @@ async def _replay(
     checks their axioms and `unsafe`; a `sorry` is already a finding of its own."""
     verdict = await replayer.replay(doc.text, doc.text, file_name=file_name(str(path)))
     verdict = allow_unproved(
-        verdict, {_check_name(d, doc.position(d.keyword)[0]) for d in doc.declarations if d.sorries}
+        verdict, {check_name(d, doc.position(d.keyword)[0]) for d in doc.declarations if d.sorries}
     )
     report.replay = verdict.status if verdict.status != "unavailable" else "error"
     if verdict.passed:
@@ -334,7 +326,7 @@ async def audit_document(
         d = doc.declarations[i]
         ln = doc.position(d.keyword)[0]
         decl_first, _ = layout.ranges[i]
-        rep = read_sentinel(result.messages, line, _check_name(d, ln), range(decl_first, line + 1))
+        rep = read_sentinel(result.messages, line, check_name(d, ln), range(decl_first, line + 1))
         axioms = rep.axioms if not isinstance(rep, str) else None
         if isinstance(rep, str) and i not in bad:
             bad[i] = Finding(

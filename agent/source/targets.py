@@ -34,16 +34,25 @@ class Target:
 
     @property
     def check_name(self) -> str:
-        """The full name `#print axioms` uses; examples get one in the checked copy."""
-        if self.decl.full_name:
-            return self.decl.full_name
-        own = f"leanloop_example_{self.line}"
-        return f"{self.decl.namespace}.{own}" if self.decl.namespace else own
+        return check_name(self.decl, self.line)
 
     @property
     def local_check_name(self) -> str:
-        """The name as declared in the checked copy (without the enclosing namespaces)."""
-        return self.check_name.rsplit(".", 1)[-1] if not self.decl.full_name else self.check_name
+        return local_check_name(self.decl, self.line)
+
+
+def local_check_name(decl: Declaration, line: int) -> str:
+    """The name a declaration has where it stands in a checked copy: an `example` (``line`` is
+    its keyword's) becomes a theorem there, because `#print axioms` needs a name."""
+    return decl.full_name or f"leanloop_example_{line}"
+
+
+def check_name(decl: Declaration, line: int) -> str:
+    """The full name `#print axioms` uses, enclosing namespaces included."""
+    if decl.full_name:
+        return decl.full_name
+    own = local_check_name(decl, line)
+    return f"{decl.namespace}.{own}" if decl.namespace else own
 
 
 def find_targets(doc: LeanDocument, names: list[str] | None = None) -> list[Target]:

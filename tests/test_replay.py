@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from doubles.fake_lean import FakeLean
-from doubles.fake_safe_verify import install_lean, install_safe_verify
+from doubles.fake_safe_verify import LAKEFILE, MANIFEST, install_lean, install_safe_verify
 
 from leanloop.errors import ConfigError
 from leanloop.lean.project import LeanCommand
@@ -112,37 +112,10 @@ class World:
 
 def _project(root: Path, *, manifest: bool = True, toolchain: str = "v4.22.0") -> None:
     root.mkdir(parents=True, exist_ok=True)
-    (root / "lakefile.lean").write_text(
-        "import Lake\nopen Lake DSL\n\npackage demo\n\n"
-        'require SafeVerify from git "https://github.com/GasStationManager/SafeVerify" @ "main"\n'
-        "\n@[default_target]\nlean_lib Demo\n"
-    )
+    (root / "lakefile.lean").write_text(LAKEFILE)
     (root / "lean-toolchain").write_text(f"leanprover/lean4:{toolchain}\n")
     if manifest:
-        (root / "lake-manifest.json").write_text(
-            json.dumps(
-                {
-                    "version": "1.1.0",
-                    "packagesDir": ".lake/packages",
-                    "packages": [
-                        {
-                            "url": "https://github.com/GasStationManager/SafeVerify",
-                            "type": "git",
-                            "subDir": None,
-                            "scope": "",
-                            "rev": "0123456789abcdef0123456789abcdef01234567",
-                            "name": "SafeVerify",
-                            "manifestFile": "lake-manifest.json",
-                            "inputRev": "main",
-                            "inherited": False,
-                            "configFile": "lakefile.lean",
-                        }
-                    ],
-                    "name": "demo",
-                    "lakeDir": ".lake",
-                }
-            )
-        )
+        (root / "lake-manifest.json").write_text(json.dumps(MANIFEST))
 
 
 @pytest.fixture

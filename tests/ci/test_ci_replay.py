@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from ci_helpers import DOUBLE_ENV, repo_factory
-from doubles.fake_safe_verify import install_lean, install_safe_verify
+from doubles.fake_safe_verify import LAKEFILE, MANIFEST, install_lean, install_safe_verify
 
 
 @pytest.fixture(autouse=True)
@@ -23,31 +23,6 @@ def git_repo(tmp_path: Path) -> Any:
     return repo_factory(tmp_path)
 
 
-LAKEFILE = (
-    "import Lake\nopen Lake DSL\n\npackage demo\n\n"
-    'require SafeVerify from git "https://github.com/GasStationManager/SafeVerify" @ "main"\n'
-    "\n@[default_target]\nlean_lib Demo\n"
-)
-MANIFEST = {
-    "version": "1.1.0",
-    "packagesDir": ".lake/packages",
-    "packages": [
-        {
-            "url": "https://github.com/GasStationManager/SafeVerify",
-            "type": "git",
-            "subDir": None,
-            "scope": "",
-            "rev": "0123456789abcdef0123456789abcdef01234567",
-            "name": "SafeVerify",
-            "manifestFile": "lake-manifest.json",
-            "inputRev": "main",
-            "inherited": False,
-            "configFile": "lakefile.lean",
-        }
-    ],
-    "name": "demo",
-    "lakeDir": ".lake",
-}
 BASE = "theorem keep : True := trivial\n"
 PR = BASE + "\ntheorem fresh (n : Nat) : n + 0 = n := by\n  sorry\n"
 

@@ -410,3 +410,31 @@ def install_lean(bin_dir: Path) -> None:
 def install_safe_verify(exe: Path) -> None:
     """A `safe_verify` executable at ``exe`` (e.g. a Lake build directory)."""
     _write_wrapper(exe, "safe_verify_main", "(), ")
+
+
+# A Lake project that requires SafeVerify, as `lake update` leaves it (for the tests' projects).
+LAKEFILE = (
+    "import Lake\nopen Lake DSL\n\npackage demo\n\n"
+    'require SafeVerify from git "https://github.com/GasStationManager/SafeVerify" @ "main"\n'
+    "\n@[default_target]\nlean_lib Demo\n"
+)
+MANIFEST = {
+    "version": "1.1.0",
+    "packagesDir": ".lake/packages",
+    "packages": [
+        {
+            "url": "https://github.com/GasStationManager/SafeVerify",
+            "type": "git",
+            "subDir": None,
+            "scope": "",
+            "rev": "0123456789abcdef0123456789abcdef01234567",
+            "name": "SafeVerify",
+            "manifestFile": "lake-manifest.json",
+            "inputRev": "main",
+            "inherited": False,
+            "configFile": "lakefile.lean",
+        }
+    ],
+    "name": "demo",
+    "lakeDir": ".lake",
+}

@@ -2,4 +2,6 @@
 
 from leanloop.cli import main
 
-main()
+# Guarded: worker processes started with `spawn` (the premise index) import this module too.
+if __name__ == "__main__":
+    main()

@@ -77,16 +77,20 @@ class FileCheck(BaseModel):
 
 async def inspect_file(path: Path, checker: Checker) -> FileCheck:
     source = SourceFile.read(path)
-    doc = parse(source)
+    return await inspect_document(parse(source), checker, str(path))
+
+
+async def inspect_document(doc: LeanDocument, checker: Checker, path: str) -> FileCheck:
+    """Lean's messages for ``doc`` (labelled ``path``), its `sorry`s and its theorems' axioms."""
     named = [d for d in doc.declarations if d.kind in ("theorem", "lemma") and d.full_name]
     text = doc.text.rstrip() + "\n\n"
     first_sentinel = text.count("\n") + 1
     for d in named:
         text += sentinel_command(d.full_name or "") + "\n"
-    result = await checker.check(text, file_name=file_name(str(path)))
+    result = await checker.check(text, file_name=file_name(path))
     # Lean saw a scratch copy; the messages are about the user's file.
     own = [
-        m.model_copy(update={"file_name": str(path)})
+        m.model_copy(update={"file_name": path})
         for m in result.messages
         if m.pos.line < first_sentinel
     ]
@@ -108,7 +112,7 @@ async def inspect_file(path: Path, checker: Checker) -> FileCheck:
         )
     sentinel_errors = [m for m in result.messages if m.pos.line >= first_sentinel and m.is_error]
     return FileCheck(
-        file=str(path),
+        file=path,
         status=result.status,
         detail=result.describe(),
         messages=own,

@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from leanloop.errors import LeanloopError
 from leanloop.lean.checker import LeanResult, Status
 from leanloop.lean.messages import LeanMessage, Position
 from leanloop.lean.project import LeanCommand
@@ -301,6 +302,16 @@ class ReplPool:
         else:
             self._idle.append(repl)
 
+    def interactive(self) -> InteractiveRepl:
+        """REPL processes of their own for goals and tactics, started as this pool's are."""
+        return InteractiveRepl(
+            self.command,
+            self._executor,
+            timeout=self._timeout,
+            header_timeout=self._header_timeout,
+            max_uses=self._max_uses,
+        )
+
     async def aclose(self) -> None:
         idle, self._idle = self._idle, []
         for repl in idle:
@@ -325,3 +336,178 @@ async def _drain(repl: _Repl) -> str:
         data = await asyncio.wait_for(err.read(4096), 2)
         return data.decode("utf-8", "replace").strip()
     return ""
+
+
+# --- interactive use: goals at `sorry`s and tactics on proof states ---------------------------
+
+
+class ReplSorry(BaseModel):
+    """A `sorry` the REPL reported: its place in the checked text and its goal."""
+
+    line: int  # 1-based, in the text given to `InteractiveRepl.command`
+    column: int
+    goal: str
+    proof_state: int | None  # the REPL's own id, valid in the process that answered
+
+
+class ReplCommand(BaseModel):
+    messages: list[LeanMessage]
+    sorries: list[ReplSorry]
+    generation: int  # which process answered: proof states live only as long as it does
+
+
+class ReplTactic(BaseModel):
+    """The REPL's answer to `{"tactic": …, "proofState": n}` (recorded in
+    shared/lean-reference/repl: `proof_step`, `proof_branching`, `invalid_tactic`,
+    `unknown_tactic`)."""
+
+    proof_state: int | None = None
+    goals: list[str] = []
+    messages: list[LeanMessage] = []
+    proof_status: str | None = None  # absent before REPL toolchain v4.19
+    error: str | None = None  # `{"message": …}`: the tactic threw, or the state is unknown
+
+
+class StaleProofState(LeanloopError):
+    """The REPL that held a proof state is gone."""
+
+
+class InteractiveRepl:
+    """Warm REPL processes kept for one caller's interactive work, one per import header.
+
+    A proof state belongs to the process that reported it, so these processes are not shared
+    with a pool, which hands processes out and recycles them. They start through the same
+    executor (the same cage, limits and environment) as every other Lean run. A process that
+    dies, or has served ``max_uses`` commands, is replaced; its proof states are then stale."""
+
+    def __init__(
+        self,
+        command: LeanCommand,
+        executor: Executor,
+        *,
+        timeout: float,
+        header_timeout: float,
+        max_uses: int = 64,
+    ) -> None:
+        self._lean = command
+        self._executor = executor
+        self._timeout = timeout
+        self._header_timeout = header_timeout
+        self._max_uses = max_uses
+        self._repls: dict[str, tuple[_Repl, int]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._generation = 0
+        self._tracked: dict[int, Tracked] = {}
+        self._finalizer = weakref.finalize(self, _kill_all, self._tracked)
+
+    async def command(self, text: str) -> ReplCommand:
+        header, body, lines, first_col = split_header(text)
+        async with self._locks.setdefault(header, asyncio.Lock()):
+            repl, generation = await self._process(header)
+            try:
+                answer = await repl.request({"cmd": body, "env": repl.env}, self._timeout)
+            except (ReplFailure, _NotSent, OSError, TimeoutError) as e:
+                await self._drop(header)
+                raise LeanloopError(
+                    f"The Lean REPL failed on the command: {e or 'timeout'}."
+                ) from None
+            repl.uses += 1
+            if "env" not in answer:
+                await self._drop(header)
+                raise LeanloopError(f"The Lean REPL refused the command: {answer.get('message')}.")
+            messages = [
+                m for m in (_shift(x, lines, first_col) for x in answer.get("messages", [])) if m
+            ]
+            sorries = []
+            for raw in answer.get("sorries", []):
+                if not isinstance(raw, dict) or not isinstance(raw.get("pos"), dict):
+                    continue
+                pos = _shift(
+                    {"pos": raw["pos"], "severity": "information", "data": ""}, lines, first_col
+                )
+                state = raw.get("proofState")
+                sorries.append(
+                    ReplSorry(
+                        line=pos.pos.line if pos else 0,
+                        column=pos.pos.column if pos else 0,
+                        goal=str(raw.get("goal", "")),
+                        proof_state=state if isinstance(state, int) else None,
+                    )
+                )
+            return ReplCommand(messages=messages, sorries=sorries, generation=generation)
+
+    async def tactic(
+        self, header: str, generation: int, proof_state: int, tactic: str
+    ) -> ReplTactic:
+        async with self._locks.setdefault(header, asyncio.Lock()):
+            held = self._repls.get(header)
+            if held is None or held[1] != generation or not held[0].alive():
+                raise StaleProofState(
+                    "That proof state is gone (the Lean REPL that held it was restarted); call "
+                    "`goals` again for fresh ones."
+                )
+            repl = held[0]
+            try:
+                answer = await repl.request(
+                    {"tactic": tactic, "proofState": proof_state}, self._timeout
+                )
+            except (ReplFailure, _NotSent, OSError, TimeoutError) as e:
+                await self._drop(header)
+                raise LeanloopError(
+                    f"The Lean REPL failed on the tactic: {e or 'timeout'}."
+                ) from None
+            if "proofState" not in answer:
+                return ReplTactic(error=str(answer.get("message", answer)))
+            goals = answer.get("goals", [])
+            status = answer.get("proofStatus")
+            state = answer.get("proofState")
+            return ReplTactic(
+                proof_state=state if isinstance(state, int) else None,
+                goals=[str(g) for g in goals] if isinstance(goals, list) else [],
+                messages=[m for m in (_shift(x, 0, 0) for x in answer.get("messages", [])) if m],
+                proof_status=status if isinstance(status, str) else None,
+            )
+
+    async def _process(self, header: str) -> tuple[_Repl, int]:
+        held = self._repls.get(header)
+        if held is not None and held[0].alive() and held[0].uses < self._max_uses:
+            return held
+        if held is not None:
+            await self._drop(header)
+        process = await self._executor.start(self._lean.argv, cwd=self._lean.cwd)
+        repl = _Repl(process=process, header=header, tracked=track(process))
+        self._tracked[process.pid] = repl.tracked
+        try:
+            answer = await repl.request({"cmd": header}, self._header_timeout)
+        except BaseException:
+            await self._stop(repl)
+            raise
+        if "env" not in answer:
+            await self._stop(repl)
+            raise LeanloopError(
+                f"The Lean REPL could not load the imports: {answer.get('message')}."
+            )
+        errors = [
+            m for m in (_shift(x, 0, 0) for x in answer.get("messages", [])) if m and m.is_error
+        ]
+        if errors:
+            await self._stop(repl)
+            raise HeaderErrors(errors)
+        repl.env = int(answer["env"])
+        self._generation += 1
+        self._repls[header] = (repl, self._generation)
+        return repl, self._generation
+
+    async def _drop(self, header: str) -> None:
+        held = self._repls.pop(header, None)
+        if held is not None:
+            await self._stop(held[0])
+
+    async def _stop(self, repl: _Repl) -> None:
+        if self._tracked.pop(repl.process.pid, None) is not None:
+            await stop_process(repl.process, repl.tracked)
+
+    async def aclose(self) -> None:
+        for header in list(self._repls):
+            await self._drop(header)
+        _kill_all(self._tracked)

@@ -533,6 +533,80 @@ def run_lean(args: LeanArgs, source: str | None) -> int:
     return 1 if any(m.severity == "error" for m in messages) else 0
 
 
+# --------------------------------------------------------------------------------------------
+# Goals. The double knows no tactics, so a goal is read off the statement as Lean would print
+# it before any tactic ran: binders as hypotheses (`x : Nat`, recorded in the REPL's
+# `invalid_tactic`), then `⊢ type`. A scenario rule `{"when": TEXT, "goals": [...]}` scripts
+# the goals where TEXT appears (after a tactic, say); `[]` means no goal is left.
+
+# Tactics after which the double takes the goal as closed (real Lean would check them).
+CLOSERS = frozenset(
+    "rfl trivial simp omega decide exact linarith norm_num assumption simp_all aesop "
+    "positivity contradiction tauto ring".split()
+)
+_DONE_RE = _word_re("done")
+
+
+def statement_goal(header: str) -> str:
+    """The goal of a declaration from its header (the text between its name and `:=`)."""
+    hyps: list[str] = []
+    depth = 0
+    start = 0
+    i = 0
+    while i < len(header):
+        c = header[i]
+        if c in "([{⦃" and depth == 0:
+            depth, start = 1, i + 1
+        elif c in "([{⦃":
+            depth += 1
+        elif c in ")]}⦄":
+            depth -= 1
+            if depth == 0:
+                group = header[start:i].strip()
+                if ":" in group:
+                    hyps.append(" ".join(group.split()))
+                elif header[start - 1] == "[":
+                    hyps.append(f"inst✝ : {group}")
+                else:
+                    hyps.append(f"{group} : Sort u_1")
+        elif c == ":" and depth == 0:
+            conclusion = " ".join(header[i + 1 :].split())
+            return "\n".join([*hyps, f"⊢ {conclusion}"])
+        i += 1
+    return "\n".join([*hyps, "⊢ ?"])
+
+
+def scripted_goals(matched: list[tuple[dict[str, Any], tuple[int, int]]]) -> list[str] | None:
+    hit = _first(matched, "goals")
+    return None if hit is None else [str(g) for g in hit[0]["goals"]]
+
+
+def _done_messages(
+    source: str,
+    masked: str,
+    decls: list[Decl],
+    matched: list[tuple[dict[str, Any], tuple[int, int]]],
+) -> list[Message]:
+    """`done` with goals left logs `unsolved goals` and the goals at the `done` token."""
+    out: list[Message] = []
+    for decl in decls:
+        body_start = masked.find(":=", decl.token_end, decl.end)
+        if body_start < 0:
+            continue
+        for m in _DONE_RE.finditer(masked, body_start, decl.end):
+            goals = scripted_goals(matched)
+            if goals is None:
+                before = masked[body_start : m.start()]
+                closed = any(_word_re(t).search(before) for t in CLOSERS)
+                goals = [] if closed else [statement_goal(masked[decl.token_end : body_start])]
+            if not goals:
+                continue
+            data = "unsolved goals\n" + "\n\n".join(goals)
+            out.append(_message(source, "error", m.start(), m.end(), data, decl.start))
+            _add_axioms(decl, ["sorryAx"])
+    return out
+
+
 def _elaborate(source: str, matched: list[tuple[dict[str, Any], tuple[int, int]]]) -> list[Message]:
     analysis = analyse(source)
     decls = analysis.decls
@@ -588,6 +662,7 @@ def _elaborate(source: str, matched: list[tuple[dict[str, Any], tuple[int, int]]
                 )
             )
             _add_axioms(decl, ["sorryAx"])
+    messages.extend(_done_messages(source, masked, decls, matched))
     _propagate(decls, masked)
     for decl in decls:
         if decl.has_sorry:

@@ -15,7 +15,10 @@ behaving as shared/lean-reference/repl/PROTOCOL.md says the real one does.
   command (its ``goal`` text is a placeholder: the double does not know goals); ``messages``
   and ``sorries`` left out when empty.
 * ``{"message": "Unknown environment."}`` for an unknown env and ``Unknown proof state.`` for
-  a tactic request (the double keeps no proof states).
+  an unknown proof state. Tactic mode (``{"tactic": …, "proofState": n}``) answers in the
+  recorded shapes (``proofStatus``, ``proofState``, ``goals``): a closing tactic (``rfl``,
+  ``simp``, …) completes the goal, a scripted ``goals`` rule sets the goals, another known
+  tactic leaves them, an unknown one is ``Lean error: … unknown tactic``.
 * JSON that does not parse, or is no request at all: the real REPL throws an uncaught IO error
   and, PROTOCOL.md reads from the code, most likely ends; no transcript records it. The double
   prints the error on stderr and exits 1 (a guess).
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -64,18 +68,62 @@ def _message(msg: fake_lean.Message, lines: int) -> dict[str, Any]:
 
 
 def _sorries(cmd: str, first_state: int) -> list[dict[str, Any]]:
+    """A `sorries` entry per `sorry`, its goal read off the statement (the double knows no
+    tactics: see `fake_lean.statement_goal`)."""
     masked = fake_lean.mask_comments_and_strings(cmd)
+    decls = fake_lean.analyse(cmd).decls
     out = []
     for i, m in enumerate(fake_lean._SORRY_RE.finditer(masked)):
+        goal = "⊢ ?"
+        for d in decls:
+            assign = masked.find(":=", d.token_end, d.end)
+            if d.start <= m.start() < d.end and assign >= 0:
+                goal = fake_lean.statement_goal(masked[d.token_end : assign])
         out.append(
             {
                 "proofState": first_state + i,
                 "pos": fake_lean.offset_to_pos(cmd, m.start()),
-                "goal": "⊢ (goal unknown to the double)",
+                "goal": goal,
                 "endPos": fake_lean.offset_to_pos(cmd, m.end()),
             }
         )
     return out
+
+
+# Tactics the double knows; any other first word is `unknown tactic`, as the real REPL answers
+# (`unknown_tactic`: `{"message": "Lean error:\n<input>:1:1: unknown tactic"}`).
+KNOWN_TACTICS = fake_lean.CLOSERS | frozenset(
+    "intro intros apply refine constructor cases induction rw simp_only have show skip "
+    "unfold specialize obtain rcases use exists left right by_cases".split()
+)
+
+
+def _tactic(request: dict[str, Any], states: dict[int, list[str]]) -> dict[str, Any]:
+    """Tactic mode, in the shapes of `proof_step`, `invalid_tactic` and `unknown_tactic`."""
+    tactic = str(request["tactic"])
+    goals = states.get(request["proofState"]) if isinstance(request["proofState"], int) else None
+    if goals is None:
+        return {"message": "Unknown proof state."}
+    fake_lean._log(["repl-tactic"], None, tactic)
+    words = re.split(r"[\s;]+", tactic.strip())
+    if not words or words[0] not in KNOWN_TACTICS:
+        return {"message": "Lean error:\n<input>:1:1: unknown tactic"}
+    new_id = max(states) + 1
+    if fake_lean._SORRY_RE.search(tactic):
+        states[new_id] = []
+        return {"proofStatus": "Incomplete: contains sorry", "proofState": new_id, "goals": []}
+    rules = fake_lean._load_rules()
+    matched = [(r, span) for r in rules if (span := fake_lean._rule_match(r, tactic)) is not None]
+    scripted = fake_lean.scripted_goals(matched)
+    if scripted is not None:
+        after = scripted
+    elif words[0] in fake_lean.CLOSERS:
+        after = []
+    else:
+        after = goals
+    states[new_id] = after
+    status = "Completed" if not after else "Incomplete: open goals remain"
+    return {"proofStatus": status, "proofState": new_id, "goals": after}
 
 
 def _command(env_text: str, cmd: str, proof_states: int) -> dict[str, Any]:
@@ -125,6 +173,7 @@ def main() -> int:
     fake_lean._log(["repl-start"], None, None)
     envs: list[str] = []
     proof_states = 0
+    states: dict[int, list[str]] = {}  # proof state -> its goals
     buffer: list[str] = []
     for raw in sys.stdin:
         line = raw.rstrip()
@@ -137,7 +186,7 @@ def main() -> int:
         except json.JSONDecodeError as e:
             _die(json.dumps({"message": f"Could not parse JSON:\n{e}"}))
         if isinstance(request, dict) and "tactic" in request and "proofState" in request:
-            _answer({"message": "Unknown proof state."})
+            _answer(_tactic(request, states))
             continue
         if not isinstance(request, dict) or not isinstance(request.get("cmd"), str):
             _die(json.dumps({"message": f"Could not parse as a valid JSON command:\n{text}"}))
@@ -150,9 +199,11 @@ def main() -> int:
         if not isinstance(env, int) or not 0 <= env < len(envs):
             _answer({"message": "Unknown environment."})
             continue
+        proof_states = max(states, default=-1) + 1
         result = _command(envs[env], cmd, proof_states)
         exit_idle = result.pop("exit_idle", None)
-        proof_states += len(result.get("sorries", []))
+        for entry in result.get("sorries", []):
+            states[entry["proofState"]] = [entry["goal"]]
         envs.append(envs[env] + "\n" + cmd)
         _answer({**result, "env": len(envs) - 1})
         if exit_idle is not None:

@@ -525,9 +525,11 @@ def audit(
 def _register_commands() -> None:
     from leanloop.bench.command import register as register_bench
     from leanloop.ci.command import register as register_ci
+    from leanloop.mcp_server import register as register_mcp
 
     register_bench(app)
     register_ci(app)
+    register_mcp(app)
 
 
 _register_commands()

@@ -304,6 +304,14 @@ def prove(
     sandbox: SandboxOpt = None,
     backend: BackendOpt = None,
     replay: ReplayOpt = None,
+    premises: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            help="Add the top N declarations of the local premise index (the project and its "
+            "packages) for each target to its first prompt (default: 0).",
+        ),
+    ] = None,
 ) -> None:
     """Prove the `sorry`s of a Lean file; write back only proofs Lean accepted."""
     from leanloop.files import parse
@@ -329,6 +337,7 @@ def prove(
                 allow_native_decide=allow_native_decide,
                 sandbox=sandbox,
                 backend=backend,
+                premises=premises,
             ),
         )
         from leanloop.files import SourceFile
@@ -356,6 +365,7 @@ def prove(
         if isinstance(choice.model, Announcing):
             choice.model.set_notifier(display.say)
         try:
+            hints = await _premise_hints(path, settings.premises, display.say) if targets else None
             result = await prove_file(
                 source,
                 doc,
@@ -369,6 +379,7 @@ def prove(
                 say=display.say,
                 progress=display.event,
                 replayer=replayer,
+                hints=hints,
             )
         except Interrupted as stop:
             display.close()
@@ -396,6 +407,25 @@ def prove(
         return 0 if result.proved == len(result.targets) else 1
 
     raise typer.Exit(_run(body))
+
+
+async def _premise_hints(
+    path: Path, count: int, say: Callable[[str], None]
+) -> Callable[[Any, Any], Coroutine[Any, Any, str]] | None:
+    """`--premises N`: the index of the file's workspace, and a function giving a target's top N
+    declarations as prompt text."""
+    if count <= 0:
+        return None
+    from leanloop.lean.project import find_lake_root
+    from leanloop.premises.retrieve import open_retriever, render_premises
+
+    root = find_lake_root(path.resolve()) or path.resolve().parent
+    retriever = await open_retriever(root, count, say)
+
+    async def hints(doc: Any, target: Any) -> str:
+        return render_premises(await retriever(doc, target))
+
+    return hints
 
 
 @app.command()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
@@ -47,6 +47,8 @@ class Event(BaseModel):
 
 
 Progress = Callable[[Event], None]
+# Extra context for a target's first prompt (`prove --premises N`: declarations that may help).
+Hints = Callable[[LeanDocument, Target], Awaitable[str]]
 
 
 @dataclass
@@ -92,8 +94,10 @@ class Prover:
         policy: Policy,
         prompts: Prompts,
         progress: Progress | None = None,
+        hints: Hints | None = None,
     ) -> None:
         self.model = model
+        self._hints = hints
         self.checker = checker
         self.settings = settings
         self.policy = policy
@@ -221,7 +225,8 @@ class Prover:
         starts them all at once."""
         samples = self._samples()
         # The same for every sample; built once (it walks the file's commands for context).
-        first = self.prompts.first_request(doc, target, file, self.settings.context_chars)
+        hints = await self._hints(doc, target) if self._hints is not None else ""
+        first = self.prompts.first_request(doc, target, file, self.settings.context_chars, hints)
         outcomes: asyncio.Queue[_Outcome] = asyncio.Queue()
         tasks: list[asyncio.Task[None]] = []
 

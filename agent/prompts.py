@@ -22,7 +22,7 @@ Here is the context from the Lean file $file:
 ```lean
 $context
 ```
-
+$premises
 Prove this $kind by replacing $hole:
 ```lean
 $declaration
@@ -61,14 +61,25 @@ class Prompts:
         except (OSError, UnicodeDecodeError) as e:
             raise ConfigError(f"Cannot read the prompt template {path}: {e}.") from e
 
-    def first_request(self, doc: LeanDocument, target: Target, file: str, budget: int) -> str:
+    def first_request(
+        self,
+        doc: LeanDocument,
+        target: Target,
+        file: str,
+        budget: int,
+        premises: str = "",
+    ) -> str:
+        """The first message of a conversation. ``premises`` (from `--premises N`) goes where
+        the template says `$premises`, or after it when a user's template has no such place."""
         decl = doc.text[target.decl.start : target.decl.end]
         hole = (
             "its whole proof, everything after the statement (it has several `sorry`s)"
             if target.whole_body
             else "the `sorry`"
         )
-        return self.first.safe_substitute(
+        block = f"\n{premises}\n" if premises else ""
+        text = self.first.safe_substitute(
+            premises=block,
             file=file,
             context=context(doc, target, budget),
             kind=target.decl.kind,
@@ -76,6 +87,9 @@ class Prompts:
             declaration=decl,
             reply=_REPLY["whole" if target.whole_body else target.mode],
         )
+        if premises and "$premises" not in self.first.template:
+            text = f"{text}\n\n{premises}"
+        return text
 
     def feedback_request(self, verdict: Verdict, target: Target, budget: int) -> str:
         return self.feedback.safe_substitute(

@@ -12,7 +12,7 @@ from leanloop.errors import LeanloopError, LeanNotBuiltError, LeanNotFoundError
 from leanloop.files import SourceFile, atomic_write
 from leanloop.lean.checker import Checker, LeanResult
 from leanloop.lean.replay import Replayer, allow_unproved
-from leanloop.loop import Event, Prover, file_name
+from leanloop.loop import Event, Hints, Prover, file_name
 from leanloop.model import Model
 from leanloop.policy import Policy
 from leanloop.prompts import Prompts
@@ -89,6 +89,7 @@ async def prove_file(
     say: Say,
     progress: Callable[[Event], None],
     replayer: Replayer | None = None,
+    hints: Hints | None = None,
 ) -> RunReport:
     """Prove ``targets`` of the already-read ``source`` (parsed as ``doc``).
 
@@ -113,6 +114,7 @@ async def prove_file(
         policy=policy,
         prompts=Prompts(settings.prompts_dir),
         progress=progress,
+        hints=hints,
     )
     try:
         report.targets = await prover.prove_all(doc, targets, str(path), blocked)

@@ -67,6 +67,9 @@ class Settings(BaseModel):
     allow: list[str] = Field(default_factory=list)
     forbid: list[str] = Field(default_factory=list)
 
+    # `prove --premises N`: the top N declarations of the local premise index for a target go
+    # into its first prompt (0: none).
+    premises: int = Field(default=0, ge=0, le=50)
     context_chars: int = Field(default=6000, ge=200)
     feedback_chars: int = Field(default=4000, ge=200)
     prompts_dir: Path | None = None

@@ -116,6 +116,34 @@ EffortOpt = Annotated[
     ),
 ]
 
+# `--mode agent` (prove and bench): the model calls leanloop's tools; budgets replace rounds.
+ModeOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="default|agent",
+        help="agent: the model calls check, goals, try_tactic, search and submit_proof "
+        "itself, within the budgets below (default: default).",
+    ),
+]
+MaxToolCallsOpt = Annotated[
+    int | None,
+    typer.Option(
+        metavar="N",
+        help=f"Agent mode: tool calls per attempt (default: {_default('max_tool_calls')}).",
+    ),
+]
+ToolTimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        metavar="SECONDS",
+        help=f"Agent mode: seconds per tool call (default: {_default('tool_timeout')}).",
+    ),
+]
+TokenBudgetOpt = Annotated[
+    int | None,
+    typer.Option(metavar="N", help="Agent mode: tokens per attempt (default: no limit)."),
+]
+
 
 def _run(
     coro_fn: Callable[[], Coroutine[Any, Any, T]],
@@ -312,6 +340,10 @@ def prove(
             "packages) for each target to its first prompt (default: 0).",
         ),
     ] = None,
+    mode: ModeOpt = None,
+    max_tool_calls: MaxToolCallsOpt = None,
+    tool_timeout: ToolTimeoutOpt = None,
+    token_budget: TokenBudgetOpt = None,
 ) -> None:
     """Prove the `sorry`s of a Lean file; write back only proofs Lean accepted."""
     from leanloop.files import parse
@@ -338,6 +370,10 @@ def prove(
                 sandbox=sandbox,
                 backend=backend,
                 premises=premises,
+                mode=mode,
+                max_tool_calls=max_tool_calls,
+                tool_timeout=tool_timeout,
+                token_budget=token_budget,
             ),
         )
         from leanloop.files import SourceFile

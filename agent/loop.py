@@ -6,6 +6,8 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
@@ -27,6 +29,9 @@ from leanloop.report import Status, TargetReport, cost
 from leanloop.settings import Settings
 from leanloop.source import LeanDocument, code_tokens
 from leanloop.source.targets import Target
+
+if TYPE_CHECKING:
+    from leanloop.agentic import Agent
 
 SEARCH_TACTICS = frozenset({"exact?", "apply?", "simp?", "simp_all?", "aesop?", "rw?"})
 
@@ -63,6 +68,8 @@ class _Tally:
     last_problem: str | None = None
     broken: str | None = None  # the endpoint answered nothing usable: stop this target
     notes: list[str] = field(default_factory=list)
+    tool_calls: int = 0  # `--mode agent`
+    budget_hits: list[str] = field(default_factory=list)
 
     def seconds(self) -> float:
         return 0.0 if self.started is None else round(time.monotonic() - self.started, 3)
@@ -95,9 +102,11 @@ class Prover:
         prompts: Prompts,
         progress: Progress | None = None,
         hints: Hints | None = None,
+        agent: Agent | None = None,
     ) -> None:
         self.model = model
         self._hints = hints
+        self._agent = agent  # `--mode agent`: each attempt is a tool-calling conversation
         self.checker = checker
         self.settings = settings
         self.policy = policy
@@ -185,6 +194,9 @@ class Prover:
             completion_tokens=tally.completion_tokens,
             cost_usd=self._cost(tally.prompt_tokens, tally.completion_tokens),
             seconds=tally.seconds(),
+            mode=self.settings.mode,
+            tool_calls=tally.tool_calls,
+            budget_hits=tally.budget_hits,
         )
 
     def _cost(self, prompt: int, completion: int) -> float | None:
@@ -290,6 +302,10 @@ class Prover:
             if tally.started is None:
                 tally.started = time.monotonic()
                 self._progress(Event(target=target.name, kind="start"))
+            if self._agent is not None:
+                return await self._agent_attempt(
+                    doc, target, file, first, index, tally, launch_more
+                )
             messages = [
                 ChatMessage(role="system", content=self.prompts.system),
                 ChatMessage(role="user", content=first),
@@ -369,6 +385,48 @@ class Prover:
                         ),
                     )
                 )
+        return None
+
+    async def _agent_attempt(
+        self,
+        doc: LeanDocument,
+        target: Target,
+        file: str,
+        first: str,
+        index: int,
+        tally: _Tally,
+        launch_more: Callable[[], None],
+    ) -> Accepted | None:
+        """One attempt of the agent mode (`leanloop.agentic`), counted as the rounds are."""
+        assert self._agent is not None
+        r = await self._agent.attempt(doc, target, first, Path(file), index)
+        tally.rounds += r.calls
+        tally.calls += r.calls
+        tally.prompt_tokens += r.prompt_tokens
+        tally.completion_tokens += r.completion_tokens
+        tally.tool_calls += r.tool_calls
+        tally.budget_hits += [b for b in r.budget_hits if b not in tally.budget_hits]
+        self._progress(
+            Event(
+                target=target.name,
+                kind="call",
+                attempt=index + 1,
+                round=r.calls,
+                prompt_tokens=r.prompt_tokens,
+                completion_tokens=r.completion_tokens,
+                cost_usd=self._cost(r.prompt_tokens, r.completion_tokens),
+            )
+        )
+        if r.verdict is not None:
+            self._raise_if_fatal(r.verdict)
+        if r.accepted is not None and r.verdict is not None and r.verdict.accepted:
+            accepted = Accepted(target, r.accepted, r.verdict)
+            self.accepted.setdefault(target.name, accepted)
+            return accepted
+        tally.last = None if r.budget_hits else r.verdict
+        tally.last_problem = r.note
+        self._round(target, index, r.calls, r.note or "not proved")
+        launch_more()
         return None
 
     async def _settle(

@@ -107,14 +107,21 @@ async def prove_file(
     if (problem := baseline_problem(baseline)) is not None:
         raise problem
     blocked = {} if baseline.status != "ok" else blocked_targets(doc, targets, baseline)
+    prompts = Prompts(settings.prompts_dir)
+    agent = None
+    if settings.mode == "agent":
+        from leanloop.agentic import make_agent
+
+        agent = make_agent(model, checker, policy, settings, prompts, path, name)
     prover = Prover(
         model=model,
         checker=checker,
         settings=settings,
         policy=policy,
-        prompts=Prompts(settings.prompts_dir),
+        prompts=prompts,
         progress=progress,
         hints=hints,
+        agent=agent,
     )
     try:
         report.targets = await prover.prove_all(doc, targets, str(path), blocked)

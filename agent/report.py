@@ -33,6 +33,11 @@ class TargetReport(BaseModel):
     native_decide: bool = False
     last_errors: list[str] = []
     note: str | None = None
+    # `--mode agent`: tool calls made, and the budget that ended an attempt, if one did
+    # (`max_tool_calls`, `token_budget`; a call cut off by `tool_timeout` is counted here too).
+    mode: str = "default"
+    tool_calls: int = 0
+    budget_hits: list[str] = []
 
 
 class RunReport(BaseModel):

@@ -67,6 +67,12 @@ class Settings(BaseModel):
     allow: list[str] = Field(default_factory=list)
     forbid: list[str] = Field(default_factory=list)
 
+    # `--mode agent`: the model calls leanloop's tools (check, goals, try_tactic, search,
+    # submit_proof) instead of answering in rounds; budgets per attempt replace the rounds.
+    mode: Literal["default", "agent"] = "default"
+    max_tool_calls: int = Field(default=24, ge=1, le=1000)
+    tool_timeout: float = Field(default=300.0, gt=0)  # seconds per tool call
+    token_budget: int | None = Field(default=None, gt=0)  # prompt + completion tokens
     # `prove --premises N`: the top N declarations of the local premise index for a target go
     # into its first prompt (0: none).
     premises: int = Field(default=0, ge=0, le=50)

@@ -10,6 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
+from leanloop.cli import MaxToolCallsOpt, ModeOpt, TokenBudgetOpt, ToolTimeoutOpt
+
 DEFAULT_OUT = Path("bench-run")
 
 OutArg = Annotated[Path, typer.Argument(help="A run directory (the --out of `bench run`).")]
@@ -150,6 +152,10 @@ def run(
     timeout: Annotated[float | None, typer.Option(help="Seconds per Lean run.")] = None,
     sandbox: Annotated[str | None, typer.Option(help="required, auto or off.")] = None,
     backend: Annotated[str | None, typer.Option(help="cli or repl.")] = None,
+    mode: ModeOpt = None,
+    max_tool_calls: MaxToolCallsOpt = None,
+    tool_timeout: ToolTimeoutOpt = None,
+    token_budget: TokenBudgetOpt = None,
 ) -> None:
     """Run every sample of every problem and journal each attempt; resumable."""
 
@@ -185,6 +191,10 @@ def run(
                 timeout=timeout,
                 sandbox=sandbox,
                 backend=backend,
+                mode=mode,
+                max_tool_calls=max_tool_calls,
+                tool_timeout=tool_timeout,
+                token_budget=token_budget,
             ),
         )
         return await run_bench(args)

@@ -286,6 +286,8 @@ class Bench:
         first = self.prompts.first_request(doc, target, problem.origin, self.settings.context_chars)
         if prep.holes:
             first += answers.request(prep.holes)
+        if self.settings.mode == "agent":
+            return await self._agent_sample(rec, doc, target, first, index)
         messages = [
             ChatMessage(role="system", content=self.prompts.system),
             ChatMessage(role="user", content=first),
@@ -359,6 +361,39 @@ class Bench:
             messages.append(ChatMessage(role="user", content=feedback))
         last = rec.reasons[-1] if rec.reasons else None
         return self._end(rec, rec.outcome, last, note=rec.note)
+
+    async def _agent_sample(
+        self, rec: AttemptRecord, doc: LeanDocument, target: Target, first: str, index: int
+    ) -> AttemptRecord:
+        """`--mode agent`: the sample is one tool-calling conversation (leanloop.agentic)."""
+        from leanloop.agentic import Agent, make_agent, project_of
+
+        if not isinstance(getattr(self, "_agent", None), Agent):
+            root = project_of(self.checker)
+            self._agent = make_agent(
+                self.model, self.checker, self.policy, self.settings, self.prompts,
+                root / CHECK_FILE, CHECK_FILE,
+            )  # fmt: skip
+        try:
+            r = await self._agent.attempt(doc, target, first, Path(CHECK_FILE), index)
+        except EndpointAuthError:
+            raise
+        except EndpointError as e:
+            return self._end(rec, Outcome.INFRA, "endpoint", note=str(e))
+        self._answered = True
+        rec.rounds = rec.calls = r.calls
+        rec.prompt_tokens, rec.completion_tokens = r.prompt_tokens, r.completion_tokens
+        rec.lean_checks, rec.lean_seconds = r.lean_checks, r.lean_seconds
+        rec.model_seconds = r.model_seconds
+        rec.reasons = r.reasons
+        rec.tool_calls, rec.budget_hits = r.tool_calls, r.budget_hits
+        if r.accepted is not None:
+            rec.proof = r.accepted.proof
+            return self._end(rec, Outcome.PROVED, None, note=None)
+        if r.verdict is not None and (kind := _infra_kind(r.verdict)) is not None:
+            return self._end(rec, Outcome.INFRA, kind, note=r.verdict.message)
+        outcome = Outcome.WRONG if r.reasons else Outcome.NO_PROOF
+        return self._end(rec, outcome, r.reasons[-1] if r.reasons else None, note=r.note)
 
     def _end(
         self, rec: AttemptRecord, outcome: Outcome, reason: str | None, note: str | None

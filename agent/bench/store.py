@@ -52,6 +52,9 @@ class AttemptRecord(BaseModel):
     settings_fingerprint: str
     dataset_fingerprint: str
     note: str | None = None
+    # `--mode agent`: tool calls made and the budgets that ended the attempt.
+    tool_calls: int = 0
+    budget_hits: list[str] = []
 
 
 class ProblemRecord(BaseModel):

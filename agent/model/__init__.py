@@ -1,6 +1,16 @@
 """The model boundary: endpoint client, built-in prover and answer extraction."""
 
-from leanloop.model.base import Announcing, ChatMessage, Completion, Model, Notify, ProofRequest
+from leanloop.model.base import (
+    Announcing,
+    ChatMessage,
+    Completion,
+    Model,
+    Notify,
+    ProofRequest,
+    ToolCall,
+    ToolCompletion,
+    ToolModel,
+)
 from leanloop.model.builtin import BuiltinAutomation
 from leanloop.model.extract import Extracted, ExtractionError, extract
 from leanloop.model.openai_model import OpenAIModel
@@ -16,5 +26,8 @@ __all__ = [
     "Notify",
     "OpenAIModel",
     "ProofRequest",
+    "ToolCall",
+    "ToolCompletion",
+    "ToolModel",
     "extract",
 ]

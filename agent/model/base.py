@@ -48,3 +48,32 @@ class Announcing(Protocol):
     """A model that tells the user about its own trouble (retries, waits) as it happens."""
 
     def set_notifier(self, notify: Notify) -> None: ...
+
+
+class ToolCall(BaseModel):
+    """One function call the model asked for, as it sent it. ``arguments`` is the JSON text of
+    the OpenAI format; Mistral's own API may send an object instead, kept as it came."""
+
+    id: str
+    name: str
+    arguments: str | dict[str, object]
+
+
+class ToolCompletion(Completion):
+    """An answer that may call tools instead of (or beside) answering in text."""
+
+    tool_calls: list[ToolCall] = []
+
+
+@runtime_checkable
+class ToolModel(Protocol):
+    """A model that takes OpenAI function-calling tools (the agent mode)."""
+
+    name: str
+
+    async def complete_tools(
+        self,
+        messages: list[dict[str, object]],
+        tools: list[dict[str, object]],
+        request: ProofRequest,
+    ) -> ToolCompletion: ...

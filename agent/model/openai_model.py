@@ -10,7 +10,14 @@ import random
 from typing import TYPE_CHECKING, Any
 
 from leanloop.errors import EndpointAuthError, EndpointError
-from leanloop.model.base import ChatMessage, Completion, Notify, ProofRequest
+from leanloop.model.base import (
+    ChatMessage,
+    Completion,
+    Notify,
+    ProofRequest,
+    ToolCall,
+    ToolCompletion,
+)
 
 if TYPE_CHECKING:
     import openai
@@ -69,16 +76,30 @@ class OpenAIModel:
         return self._client_obj
 
     async def complete(self, messages: list[ChatMessage], request: ProofRequest) -> Completion:
+        return _completion(await self._create([m.model_dump() for m in messages], {}))
+
+    async def complete_tools(
+        self,
+        messages: list[dict[str, object]],
+        tools: list[dict[str, object]],
+        request: ProofRequest,
+    ) -> ToolCompletion:
+        """One turn of a function-calling conversation (OpenAI's `tools`, which Mistral and
+        vLLM's OpenAI server take as well)."""
+        resp = await self._create(messages, {"tools": tools, "tool_choice": "auto"})
+        return _tool_completion(resp)
+
+    async def _create(self, payload: list[dict[str, Any]], extra: dict[str, Any]) -> Any:
         import openai
 
-        payload = [m.model_dump() for m in messages]
         for attempt in range(self._max_retries + 1):
             last = attempt == self._max_retries
             try:
-                resp = await self._client.chat.completions.create(
+                return await self._client.chat.completions.create(
                     model=self.name,
                     messages=payload,  # type: ignore[arg-type]
                     **self._extra,
+                    **extra,
                 )
             except (openai.AuthenticationError, openai.PermissionDeniedError) as e:
                 raise EndpointAuthError(self._auth_message(e.status_code)) from None
@@ -127,7 +148,6 @@ class OpenAIModel:
             except ValueError as e:
                 # A body that claims to be JSON and is not (json.JSONDecodeError is a ValueError).
                 raise EndpointError(f"The endpoint sent an answer that is not JSON: {e}.") from None
-            return _completion(resp)
         raise AssertionError("unreachable")
 
     def _retrying(self, attempt: int, what: str, wait: float) -> None:
@@ -200,3 +220,26 @@ def _completion(resp: Any) -> Completion:
         completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
         finish_reason=finish if isinstance(finish, str) else None,
     )
+
+
+def _tool_completion(resp: Any) -> ToolCompletion:
+    """The answer with its tool calls. OpenAI and vLLM send `tool_calls` with `function.arguments`
+    as JSON text; Mistral's API sends the same shape (ids of nine letters and digits, an
+    `index`), where `arguments` may also be an object. A call without a name is dropped; its
+    arguments are checked by the caller, so a malformed one reaches the model as an error."""
+    base = _completion(resp)
+    calls: list[ToolCall] = []
+    raw = getattr(resp.choices[0].message, "tool_calls", None) or []
+    for i, call in enumerate(raw):
+        fn = getattr(call, "function", None)
+        if fn is None and isinstance(call, dict):
+            fn = call.get("function")
+        name = getattr(fn, "name", None) if not isinstance(fn, dict) else fn.get("name")
+        args = getattr(fn, "arguments", None) if not isinstance(fn, dict) else fn.get("arguments")
+        cid = getattr(call, "id", None) if not isinstance(call, dict) else call.get("id")
+        if not isinstance(name, str) or not name:
+            continue
+        if not isinstance(args, str | dict):
+            args = "" if args is None else str(args)
+        calls.append(ToolCall(id=str(cid or f"call{i}"), name=name, arguments=args))
+    return ToolCompletion(**base.model_dump(), tool_calls=calls)

@@ -81,10 +81,18 @@ class _ReplState:
 class Toolset:
     """The tools for the Lake project at ``root``, with ``settings`` (as the CLI loads them)."""
 
-    def __init__(self, root: Path, settings: Settings, *, say: Say | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        settings: Settings,
+        *,
+        say: Say | None = None,
+        checker: Checker | None = None,
+    ) -> None:
         self.root = Path(os.path.realpath(root))
         self.settings = settings
         self._say = say or (lambda msg: None)
+        self._shared = checker  # the caller's checker (the agent mode's), for every run
         self._checkers: dict[Path, Checker] = {}
         self._interactive: InteractiveRepl | None = None
         self._states: dict[int, _CliState | _ReplState] = {}
@@ -113,6 +121,8 @@ class Toolset:
         the lakefile's options for that file)."""
         from leanloop.session import make_checker
 
+        if self._shared is not None:
+            return self._shared
         if path not in self._checkers:
             self._checkers[path] = make_checker(self.settings, path, warn=self._say)
         return self._checkers[path]

@@ -15,11 +15,24 @@ a string (the assistant message content) or a dict with optional keys ``content`
 queue is empty, ``responder(request_json)`` is asked; without one the server answers 500 with
 an OpenAI-style error body.  Requests with ``"stream": true`` are answered as server-sent
 events in the OpenAI chunk format.
+
+``tool_calls`` (a list of ``{"name": …, "arguments": …}``, arguments as JSON text or an object)
+makes the answer a function call, ``finish_reason`` ``tool_calls``, in the wire format of
+``flavour``:
+
+* ``"mistral"`` (La Plateforme): ids of nine letters and digits (mistral-common's validator, as
+  vLLM's Mistral parser cites it), an ``index`` per call, no ``type`` (the Mistral SDK shows
+  ``type=None``), ``content`` ``""``;
+* ``"vllm"`` (vLLM's OpenAI server, ``--enable-auto-tool-choice``): ids ``chatcmpl-tool-`` and 32
+  hex digits, ``"type": "function"``, ``content`` ``null``;
+* ``"openai"`` (the default): ids ``call_…``, ``"type": "function"``, ``content`` ``null``.
 """
 
 from __future__ import annotations
 
 import json
+import random
+import string
 import threading
 import time
 from collections import deque
@@ -285,6 +298,10 @@ def _make_handler(server: ScriptedOpenAIServer) -> type[BaseHTTPRequestHandler]:
             if request.get("stream"):
                 self._stream(cid, created, model, content, finish, usage, request, status, headers)
                 return
+            message: dict[str, Any] = {"role": "assistant", "content": content}
+            if spec.get("tool_calls"):
+                message = _tool_call_message(spec["tool_calls"], str(spec.get("flavour", "openai")))
+                finish = str(spec.get("finish_reason", "tool_calls"))
             completion = {
                 "id": cid,
                 "object": "chat.completion",
@@ -293,7 +310,7 @@ def _make_handler(server: ScriptedOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 "choices": [
                     {
                         "index": 0,
-                        "message": {"role": "assistant", "content": content},
+                        "message": message,
                         "logprobs": None,
                         "finish_reason": finish,
                     }
@@ -346,3 +363,29 @@ def _make_handler(server: ScriptedOpenAIServer) -> type[BaseHTTPRequestHandler]:
             self._send(status, body.encode("utf-8"), headers, content_type="text/event-stream")
 
     return Handler
+
+
+def _tool_call_message(calls: list[dict[str, Any]], flavour: str) -> dict[str, Any]:
+    rng = random.Random()
+    out = []
+    for i, call in enumerate(calls):
+        args = call.get("arguments", {})
+        if not isinstance(args, str) and not call.get("raw_object"):
+            args = json.dumps(args)
+        if flavour == "mistral":
+            cid = call.get("id") or "".join(rng.choices(string.ascii_letters + string.digits, k=9))
+            out.append(
+                {"id": cid, "function": {"name": call["name"], "arguments": args}, "index": i}
+            )
+        else:
+            prefix = "chatcmpl-tool-" if flavour == "vllm" else "call_"
+            cid = call.get("id") or prefix + "".join(rng.choices("0123456789abcdef", k=32))
+            out.append(
+                {
+                    "id": cid,
+                    "type": "function",
+                    "function": {"name": call["name"], "arguments": args},
+                }
+            )
+    content: str | None = "" if flavour == "mistral" else None
+    return {"role": "assistant", "content": content, "tool_calls": out}

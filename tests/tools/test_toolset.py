@@ -22,6 +22,11 @@ TWO = (
 )
 
 
+@pytest.fixture(autouse=True)
+def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
 def project(tmp_path: Path, files: dict[str, str]) -> Path:
     root = tmp_path / "proj"
     root.mkdir()

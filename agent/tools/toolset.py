@@ -49,6 +49,7 @@ from leanloop.tools.probes import Site, probe, read_probe, sorry_sites
 Say = Callable[[str], None]
 SNIPPET = "Snippet.lean"
 _MAX_STATES = 10_000
+_DOCS = 8
 
 CLI_HOW = (
     "the command line has no proof states: leanloop put `focus done` (a tactic hole) or "
@@ -97,6 +98,7 @@ class Toolset:
         self._interactive: InteractiveRepl | None = None
         self._states: dict[int, _CliState | _ReplState] = {}
         self._ids = itertools.count(1)
+        self._docs: dict[str, LeanDocument] = {}
         self._index: PremiseIndex | None = None
         self._index_lock = asyncio.Lock()
 
@@ -143,12 +145,19 @@ class Toolset:
         source = SourceFile.read(path)
         return source.text, file_name(str(path)), path
 
-    @staticmethod
-    def _doc(text: str, label: str) -> LeanDocument:
-        try:
-            return LeanDocument(text)
-        except UnterminatedError as e:
-            raise ToolError(f"Cannot read {label}: it has an {e}.") from None
+    def _doc(self, text: str, label: str) -> LeanDocument:
+        """The parsed text; the last few are kept, since an agent sends the same file again and
+        again (parsing a long file costs more than the rest of a tool call)."""
+        doc = self._docs.pop(text, None)
+        if doc is None:
+            try:
+                doc = LeanDocument(text)
+            except UnterminatedError as e:
+                raise ToolError(f"Cannot read {label}: it has an {e}.") from None
+        self._docs[text] = doc
+        while len(self._docs) > _DOCS:
+            del self._docs[next(iter(self._docs))]
+        return doc
 
     def _remember(self, state: _CliState | _ReplState) -> int:
         sid = next(self._ids)

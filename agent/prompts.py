@@ -22,7 +22,7 @@ Here is the context from the Lean file $file:
 ```lean
 $context
 ```
-$premises
+
 Prove this $kind by replacing $hole:
 ```lean
 $declaration
@@ -70,16 +70,17 @@ class Prompts:
         premises: str = "",
     ) -> str:
         """The first message of a conversation. ``premises`` (from `--premises N`) goes where
-        the template says `$premises`, or after it when a user's template has no such place."""
+        a template says `$premises`; the built-in one has no such place (so that its text, and
+        bench's fingerprint of it, stay as they were): there it goes before `Prove this`, and
+        at the end of a template that has neither."""
         decl = doc.text[target.decl.start : target.decl.end]
         hole = (
             "its whole proof, everything after the statement (it has several `sorry`s)"
             if target.whole_body
             else "the `sorry`"
         )
-        block = f"\n{premises}\n" if premises else ""
         text = self.first.safe_substitute(
-            premises=block,
+            premises=premises,
             file=file,
             context=context(doc, target, budget),
             kind=target.decl.kind,
@@ -88,7 +89,11 @@ class Prompts:
             reply=_REPLY["whole" if target.whole_body else target.mode],
         )
         if premises and "$premises" not in self.first.template:
-            text = f"{text}\n\n{premises}"
+            marker = "\n\nProve this "
+            at = text.find(marker)
+            text = (
+                f"{text[:at]}\n\n{premises}{text[at:]}" if at >= 0 else f"{text}\n\n{premises}"
+            )
         return text
 
     def feedback_request(self, verdict: Verdict, target: Target, budget: int) -> str:

@@ -62,10 +62,17 @@ _NEUTRAL = frozenset(
 )
 
 
+# Settings added after runs were journalled (issue 21): at their defaults they leave an older
+# run's fingerprint as it was, so it can still be resumed.
+_ADDED = frozenset({"mode", "max_tool_calls", "tool_timeout", "token_budget", "premises"})
+
+
 def settings_fingerprint(settings: Settings, prompts: Prompts) -> tuple[str, dict[str, object]]:
     """A hash of what decides the outcome of a sample: model, rounds, limits, policy, prompts."""
     relevant: dict[str, object] = {
-        k: v for k, v in settings.model_dump(mode="json").items() if k not in _NEUTRAL
+        k: v
+        for k, v in settings.model_dump(mode="json").items()
+        if k not in _NEUTRAL and not (k in _ADDED and v == Settings.model_fields[k].default)
     }
     relevant["prompts"] = hashlib.sha256(
         (prompts.system + prompts.first.template + prompts.feedback.template).encode("utf-8")

@@ -332,13 +332,25 @@ class Toolset:
         async with self._index_lock:
             if self._index is None:
                 self._index = await asyncio.to_thread(open_index, self.root)
-            stats = await self._index.aupdate(progress)
+            stats = await self._index.aupdate(progress or self._index_progress())
         hits = await asyncio.to_thread(self._index.search, inp.query, inp.limit)
         return SearchOutput(
             hits=[h.premise for h in hits],
             scores=[h.score for h in hits],
             index=stats if stats.read or stats.removed else None,
         )
+
+    def _index_progress(self) -> Callable[[int, int, str], None]:
+        """A line to ``say`` (stderr for the MCP server) every tenth of the files read."""
+        shown = -1
+
+        def progress(done: int, total: int, package: str) -> None:
+            nonlocal shown
+            if (tenth := done * 10 // max(total, 1)) != shown:
+                shown = tenth
+                self._say(f"Indexing premises: {done}/{total} files ({package})")
+
+        return progress
 
     # -- prove and audit ------------------------------------------------------------------
 

@@ -177,3 +177,15 @@ def test_bench_attempts_record_the_tool_calls_and_budgets(
     [record] = [json.loads(x) for x in lines if '"attempt"' in x]
     assert (record["tool_calls"], record["budget_hits"]) == (2, ["max_tool_calls"])
     assert record["outcome"] == "no_proof"
+
+
+def test_the_new_settings_leave_older_bench_runs_resumable() -> None:
+    from leanloop.bench.runner import settings_fingerprint
+    from leanloop.prompts import Prompts
+    from leanloop.settings import Settings
+
+    fp, relevant = settings_fingerprint(Settings(), Prompts())
+    added = {"mode", "max_tool_calls", "tool_timeout", "token_budget", "premises"}
+    assert not added & set(relevant)
+    agent_fp, agent_relevant = settings_fingerprint(Settings(mode="agent"), Prompts())
+    assert agent_relevant["mode"] == "agent" and agent_fp != fp

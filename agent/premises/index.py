@@ -486,7 +486,8 @@ class PremiseIndex:
         `Nat.add_left_comm` and `Nat.add` for `add comm nat`); BM25 orders the rest."""
         if not hits:
             return hits
-        wanted = {w for part in query.split() for w in name_words(part)}
+        # The query's name words, as `query_terms` keeps them (one letter is a variable).
+        wanted = {w for part in query.split() for w in name_words(part) if len(w) > 1}
         if not wanted:
             return hits
         marks = ",".join("?" * len(hits))

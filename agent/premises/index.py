@@ -18,8 +18,9 @@ import hashlib
 import json
 import os
 import sqlite3
+import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,7 @@ OR_BUDGET = 15_000
 _RERANK = 5
 _SKIP_DIRS = frozenset({".lake", ".git", "build", "lake-packages", ".github", "node_modules"})
 _BATCH = 256
+_PARALLEL_FROM = 50  # fewer files are read faster than worker processes start
 
 Progress = Callable[[int, int, str], None]  # files done, files to read, current package
 
@@ -247,6 +249,8 @@ class PremiseIndex:
         self._packages = packages
         self._db = self._connect(path)
         self._count: int | None = None
+        # One connection, used from worker threads (`aupdate`, callers' `to_thread`): one at a time.
+        self._lock = threading.Lock()
 
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
@@ -292,6 +296,10 @@ class PremiseIndex:
 
     def update(self, progress: Progress | None = None, workers: int = 1) -> IndexStats:
         """Bring the index up to date with the files on disk; only changed files are read."""
+        with self._lock:
+            return self._update(progress, workers)
+
+    def _update(self, progress: Progress | None, workers: int) -> IndexStats:
         start = time.perf_counter()
         report = progress or (lambda done, total, what: None)
         db = self._db
@@ -356,8 +364,12 @@ class PremiseIndex:
             seconds=round(time.perf_counter() - start, 3),
         )
 
-    async def aupdate(self, progress: Progress | None = None, workers: int = 1) -> IndexStats:
-        """:meth:`update` off the event loop."""
+    async def aupdate(
+        self, progress: Progress | None = None, workers: int | None = None
+    ) -> IndexStats:
+        """:meth:`update` off the event loop; by default with a process per core (up to 4)."""
+        if workers is None:
+            workers = min(os.cpu_count() or 1, 4)
         return await asyncio.to_thread(self.update, progress, workers)
 
     def _index(
@@ -368,26 +380,47 @@ class PremiseIndex:
     ) -> None:
         total = len(work)
         paths = [str(pkg.dir / rel) for _, pkg, rel, _ in work]
-        results: Iterable[tuple[str, list[Extracted]] | None]
-        pool: ProcessPoolExecutor | None = None
-        if workers > 1 and total > 50:
-            import multiprocessing
-
-            # Not `fork`: the caller may run this in a thread of an asyncio program.
-            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-            results = pool.map(_read_and_extract, paths, chunksize=16)
-        else:
-            results = map(_read_and_extract, paths)
+        done = 0
+        if workers > 1 and total > _PARALLEL_FROM:
+            done = self._index_in_workers(work, paths, report, workers)
         try:
-            for done, ((fid, pkg, rel, st), result) in enumerate(zip(work, results, strict=True)):
-                self._store(fid, pkg, rel, st, result)
-                if done % _BATCH == _BATCH - 1:
+            for k in range(done, total):
+                fid, pkg, rel, st = work[k]
+                self._store(fid, pkg, rel, st, _read_and_extract(paths[k]))
+                if k % _BATCH == _BATCH - 1:
                     self._db.commit()
-                report(done + 1, total, pkg.name)
+                report(k + 1, total, pkg.name)
         finally:
-            if pool is not None:
-                pool.shutdown(cancel_futures=True)
             self._db.commit()
+
+    def _index_in_workers(
+        self,
+        work: list[tuple[int | None, Package, str, os.stat_result]],
+        paths: list[str],
+        report: Progress,
+        workers: int,
+    ) -> int:
+        """Read files in ``workers`` processes; the number stored. Should the processes fail
+        (a program whose main module cannot be imported again, no semaphores), the caller reads
+        the rest itself."""
+        import multiprocessing
+        from concurrent.futures.process import BrokenProcessPool
+
+        done = 0
+        try:
+            # `spawn`, not `fork`: the caller may run this in a thread of an asyncio program.
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                for result in pool.map(_read_and_extract, paths, chunksize=16):
+                    fid, pkg, rel, st = work[done]
+                    self._store(fid, pkg, rel, st, result)
+                    done += 1
+                    if done % _BATCH == 0:
+                        self._db.commit()
+                    report(done, len(work), pkg.name)
+        except (BrokenProcessPool, OSError):
+            pass
+        return done
 
     def _store(
         self,
@@ -457,6 +490,10 @@ class PremiseIndex:
         terms, as many as fit in `OR_BUDGET` matching rows, ranked by BM25."""
         if limit <= 0:
             return []
+        with self._lock:
+            return self._search(query, limit)
+
+    def _search(self, query: str, limit: int) -> list[SearchHit]:
         terms = self._terms(query)
         if not terms:
             return []

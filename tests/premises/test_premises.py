@@ -256,3 +256,16 @@ def test_statements_and_docstrings_are_read_as_written() -> None:
     assert got["A.B.t"].line == 5
     assert got["A.B.S"].signature == "(α : Type)"
     assert got["A.B.g"].signature == ": Nat → Nat"
+
+
+def test_worker_processes_index_what_one_process_does(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p")
+    extra = root / ".lake/packages/mathlib/Mathlib/Extra"
+    extra.mkdir()
+    for i in range(80):
+        (extra / f"F{i}.lean").write_text(NAT_FILE.replace("namespace Nat", f"namespace N{i}"))
+    one = open_index(root, tmp_path / "one")
+    two = open_index(root, tmp_path / "two")
+    s1, s2 = one.update(workers=1), two.update(workers=2)
+    assert (s1.read, s1.declarations) == (s2.read, s2.declarations) == (84, s1.declarations)
+    assert _names(one, "add comm nat") == _names(two, "add comm nat")

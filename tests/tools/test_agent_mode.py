@@ -4,6 +4,7 @@ Mistral's and vLLM's wire formats, and every submission goes through the gate.""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from conftest import RunCli
 from doubles.fake_lean import FakeLean
 from doubles.openai_server import ScriptedOpenAIServer
 
+FAKE_REPL = Path(__file__).resolve().parents[1] / "doubles" / "fake_repl.py"
 SWAP = "theorem swap (a b : Nat) : a + b = b + a := by\n  sorry\n"
 ENV = {"LEANLOOP_ENV_ALLOW": "FAKE_LEAN_*", "LEANLOOP_REPLAY": "off"}
 
@@ -49,15 +51,21 @@ def _prove(run_cli: RunCli, root: Path, server: ScriptedOpenAIServer, *extra: st
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("flavour", ["mistral", "vllm"])
+@pytest.mark.parametrize(
+    ("flavour", "backend"), [("mistral", "cli"), ("vllm", "cli"), ("mistral", "repl")]
+)
 def test_goals_then_try_tactic_then_submit_proves_the_theorem(
     fake_lean: FakeLean,
     run_cli: RunCli,
     tmp_path: Path,
     openai_server: ScriptedOpenAIServer,
     flavour: str,
+    backend: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     root = _project(tmp_path)
+    monkeypatch.setenv("LEANLOOP_BACKEND", backend)
+    monkeypatch.setenv("LEANLOOP_REPL_CMD", f"{sys.executable} {FAKE_REPL}")
 
     def respond(request: dict[str, Any]) -> dict[str, Any]:
         results = _tool_results(request)
@@ -86,6 +94,8 @@ def test_goals_then_try_tactic_then_submit_proves_the_theorem(
     report = json.loads((root / "run.json").read_text("utf-8"))["targets"][0]
     assert (report["status"], report["mode"], report["tool_calls"]) == ("proved", "agent", 3)
     assert report["model_calls"] == 3 and report["budget_hits"] == []
+    tactics = [i["source"] for i in fake_lean.invocations() if i["argv"] == ["repl-tactic"]]
+    assert tactics == (["omega"] if backend == "repl" else [])
 
 
 def test_a_cheating_submission_gets_the_gates_reason(

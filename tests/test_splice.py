@@ -161,9 +161,9 @@ def test_pattern_matching_whole_body_takes_arms_or_a_proof() -> None:
     # And the other way round: arms for a declaration written with `:=`.
     doc2 = LeanDocument("theorem y : ∀ n : Nat, n + 0 = n := by\n  sorry\n")
     [t2] = find_targets(doc2)
-    # The arms replace `:= …`; the second arm lines up under the first.
+    # The arms replace `:= …`, each on a line of its own two columns in from the declaration.
     assert splice(doc2, t2, "| 0 => rfl\n| k + 1 => rfl", whole_body=True).text == (
-        "theorem y : ∀ n : Nat, n + 0 = n | 0 => rfl\n" + " " * 33 + "| k + 1 => rfl\n"
+        "theorem y : ∀ n : Nat, n + 0 = n\n  | 0 => rfl\n  | k + 1 => rfl\n"
     )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from leanloop.errors import UsageError
+from leanloop.source.clauses import clause_offsets
 from leanloop.source.document import Declaration, LeanDocument
 
 Mode = Literal["term", "tactic"]
@@ -105,13 +106,40 @@ def _target(doc: LeanDocument, d: Declaration) -> Target:
 
 
 @dataclass(frozen=True, slots=True)
-class Spliced:
+class Laid:
+    """A proof laid out for its hole, and where each of its lines came from in the model's own
+    text (:func:`proof_lines`), so that positions Lean reports are given in the model's terms."""
+
     text: str
-    proof_start: int  # where the inserted proof begins in ``text``
+    # Per line of ``text``: (the model's line, 0-based; the column in this line from which the
+    # mapping runs; the model's column there).
+    lines: tuple[tuple[int, int, int], ...]
+
+    def model_position(self, offset: int) -> tuple[int, int]:
+        """The model's (1-based line, 0-based column) for an offset into ``text``."""
+        k = self.text.count("\n", 0, offset)
+        col = offset - (self.text.rfind("\n", 0, offset) + 1)
+        line, laid_col, model_col = self.lines[min(k, len(self.lines) - 1)]
+        return line + 1, model_col + max(col - laid_col, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Spliced:
+    """The file with a proof in its hole: ``text[start:resume]`` replaced ``doc.text[start:end]``
+    and holds the laid-out proof at ``proof_start:proof_end`` (after a space or a line break)."""
+
+    text: str
+    start: int
+    end: int
+    proof_start: int
     proof_end: int
     decl_end: int  # where the target declaration now ends
-    wrapped: bool = False  # the proof stands in parentheses (see :func:`splice`)
-    resume: int = -1  # where the text after the hole resumes in ``text``
+    laid: Laid
+
+    @property
+    def resume(self) -> int:
+        """Where the user's text after the hole resumes in ``text``."""
+        return self.proof_end
 
 
 def newline_of(text: str) -> str:
@@ -123,31 +151,86 @@ def proof_lines(proof: str) -> list[str]:
     return textwrap.dedent(proof.replace("\r\n", "\n").strip("\n")).rstrip().split("\n")
 
 
-def layout(proof: str, doc: LeanDocument, target: Target, *, shift: int = 0) -> str:
+_CLAUSE_LINE = re.compile(r"(?:termination_by\??|decreasing_by|where)(?![A-Za-z0-9_'!?])")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
+def _segments(lines: list[str]) -> tuple[list[tuple[int, int, str]], int]:
+    """The model's lines as (line, column, text) segments, a new segment before every clause
+    keyword of the declaration (`termination_by`, `decreasing_by`, `where`) that does not start
+    its line, so each clause starts a line of its own; and the index of the first clause
+    segment (``len`` when there is none)."""
+    joined = "\n".join(lines)
+    cuts: dict[int, list[int]] = {}
+    starts = [0]
+    for k, ln in enumerate(lines[:-1]):
+        starts.append(starts[k] + len(ln) + 1)
+    clause_lines: list[tuple[int, int]] = []
+    for off in clause_offsets(joined):
+        line = joined.count("\n", 0, off)
+        col = off - starts[line]
+        clause_lines.append((line, col))
+        if joined[starts[line] : off].strip():
+            cuts.setdefault(line, []).append(col)
+    segs: list[tuple[int, int, str]] = []
+    first_clause = None
+    for k, ln in enumerate(lines):
+        bounds = [_indent(ln), *cuts.get(k, [])]
+        for n, col in enumerate(bounds):
+            stop = bounds[n + 1] if n + 1 < len(bounds) else len(ln)
+            if first_clause is None and clause_lines and (k, col) >= min(clause_lines):
+                first_clause = len(segs)
+            segs.append((k, col, ln[col:stop].rstrip()))
+    return segs, len(segs) if first_clause is None else first_clause
+
+
+def layout(
+    proof: str, doc: LeanDocument, decl: Declaration, hole_col: int, *, by_head: bool
+) -> Laid:
     """Indent a proof for its hole so every line keeps its place relative to the first.
 
-    The first line goes where the hole starts; later lines are shifted to the hole's column
-    (plus ``shift``), keeping the answer's relative indentation. A proof of the whole body that
-    opens with a lone `by` gets its tactics two columns in from the declaration's line, as a
-    person would write them."""
+    The first line goes where the hole starts (column ``hole_col``); later lines of the body
+    are shifted to the hole's column, keeping the answer's relative indentation. With
+    ``by_head`` (a proof of the whole value), a body that opens with a lone `by` gets its
+    tactics two columns in from the declaration's line, as a person would write them. Clauses
+    that belong after the body (`termination_by`, `decreasing_by`, `where`) start at the
+    declaration's column, their contents keeping their relative indentation."""
     nl = newline_of(doc.text)
-    lines = proof_lines(proof)
-    if len(lines) == 1:
-        return lines[0]
-    _, hole_col = doc.position(target.hole_start)
-    hole_col += shift
-    head, rest = lines[0], lines[1:]
-    if head.strip() == "by" and target.mode == "term" and _is_whole_value(doc, target):
-        base = doc.line_indent(target.decl.keyword) + 2
-        rest_body = textwrap.dedent("\n".join(rest)).split("\n")
-        rest = [(" " * base + ln) if ln.strip() else "" for ln in rest_body]
-        return nl.join([head.strip(), *rest])
-    head_indent = len(head) - len(head.lstrip())
-    shifted = []
-    for ln in rest:
-        indent = len(ln) - len(ln.lstrip())
-        shifted.append(" " * (hole_col + indent - head_indent) + ln.lstrip() if ln.strip() else "")
-    return nl.join([head.lstrip(), *shifted])
+    segs, first_clause = _segments(proof_lines(proof))
+    main, clauses = segs[:first_clause], segs[first_clause:]
+    if not main:  # nothing before the first clause: the structure check refuses it
+        main, clauses = clauses, []
+    floor = doc.line_indent(decl.own_start)
+    placed: list[tuple[int, int, int, str]] = []  # (model line, laid column, model column, text)
+    head_line, head_col, head = main[0]
+    placed.append((head_line, 0, head_col, head))
+    rest = main[1:]
+    if by_head and head.strip() == "by" and rest:
+        base = floor + 2
+        low = min((c for _, c, t in rest if t), default=0)
+        placed += [(k, base + c - low, c, t) for k, c, t in rest]
+    else:
+        placed += [(k, max(hole_col + c - head_col, 0), c, t) for k, c, t in rest]
+    if clauses:
+        # The least indented clause keyword goes to the declaration's column.
+        low = min((c for _, c, t in clauses if _CLAUSE_LINE.match(t)), default=clauses[0][1])
+        placed += [(k, floor + max(c - low, 0), c, t) for k, c, t in clauses]
+    text_lines: list[str] = []
+    maps: list[tuple[int, int, int]] = []
+    for n, (k, col, mcol, t) in enumerate(placed):
+        if n == 0:
+            text_lines.append(t)
+            maps.append((k, 0, mcol))
+        elif t:
+            text_lines.append(" " * col + t)
+            maps.append((k, col, mcol))
+        else:
+            text_lines.append("")
+            maps.append((k, 0, 0))
+    return Laid(nl.join(text_lines), tuple(maps))
 
 
 def _is_whole_value(doc: LeanDocument, target: Target) -> bool:
@@ -158,66 +241,70 @@ def _is_whole_value(doc: LeanDocument, target: Target) -> bool:
     return d.assign is not None and not doc.text[d.assign + 2 : target.hole_start].strip()
 
 
-def _edit(
-    doc: LeanDocument, target: Target, proof: str, whole_body: bool, *, wrap: bool = False
-) -> tuple[int, int, str, int, int]:
-    """The replacement for ``target``: (start, end, text) in ``doc``, and where the proof
-    itself lies within that text (it may be wrapped in parentheses)."""
-    hole = target
-    if whole_body or target.whole_body:
-        start, end, proof = _whole_body(doc, target.decl, proof)
-        hole = Target(target.decl, start, end, "term", True, target.line, target.column)
-    else:
-        start, end = target.hole_start, target.hole_end
-    arms = proof.lstrip().startswith("|")
-    wrap = wrap and not arms
-    laid = layout(proof, doc, hole, shift=1 if wrap else 0)
-    lead = " " if start > 0 and doc.text[start - 1] == "=" else ""
-    if not wrap:
-        return start, end, lead + laid, len(lead), len(lead) + len(laid)
-    # `(` … `)` is the tactic paren `(tacs)` or the term paren, by the hole's category. The
-    # closing parenthesis goes on a line of its own so that a trailing `--` comment in the
-    # proof cannot swallow it.
+def _is_arms(proof: str) -> bool:
+    lines = proof_lines(proof)
+    return lines[0].lstrip().startswith("|")
+
+
+@dataclass(frozen=True, slots=True)
+class _Edit:
+    start: int
+    end: int
+    lead: str  # text between the hole's start and the proof: a space, or a line break
+    laid: Laid
+
+    @property
+    def text(self) -> str:
+        return self.lead + self.laid.text
+
+
+def _edit(doc: LeanDocument, target: Target, proof: str, whole_body: bool) -> _Edit:
+    """The replacement for ``target``: ``doc.text[start:end]`` becomes ``lead + laid``."""
+    d = target.decl
+    floor = doc.line_indent(d.own_start)
     nl = newline_of(doc.text)
-    hole_col = doc.position(hole.hole_start)[1]
-    close = f"{nl}{' ' * (hole_col + 1)})" if ("\n" in laid or "--" in laid) else ")"
-    text = f"{lead}({laid}{close}"
-    return start, end, text, len(lead) + 1, len(lead) + 1 + len(laid)
+    if _is_arms(proof) and (whole_body or target.whole_body or _is_whole_value(doc, target)):
+        # Pattern-matching arms replace `:= …` (or the arms) and go on lines of their own, two
+        # columns in from the declaration, as people write them.
+        assert d.header_end is not None
+        start = len(doc.text[: d.header_end].rstrip())
+        laid = layout(proof.strip(), doc, d, floor + 2, by_head=False)
+        return _Edit(start, d.end, nl + " " * (floor + 2), laid)
+    if whole_body or target.whole_body:
+        start, end, text = _whole_body(doc, d, proof)
+        by_head = True
+    else:
+        start, end, text = target.hole_start, target.hole_end, proof
+        by_head = target.mode == "term" and _is_whole_value(doc, target)
+    lead = " " if start > 0 and doc.text[start - 1] == "=" else ""
+    hole_col = doc.position(start)[1] + len(lead)
+    return _Edit(start, end, lead, layout(text, doc, d, hole_col, by_head=by_head))
 
 
 def _whole_body(doc: LeanDocument, d: Declaration, proof: str) -> tuple[int, int, str]:
-    """Where a complete proof goes. It may come as `:= …`, as pattern-matching arms `| … => …`,
-    or bare; the declaration may have `:=` or arms. Both spellings are accepted for both."""
+    """Where a complete proof goes (not arms: those go in place of the whole value). It may come
+    as `:= …` or bare; the declaration may have `:=` or arms."""
     text = proof.strip()
-    arms = text.startswith("|")
     if text.startswith(":="):
         text = text[2:].lstrip(" \t").lstrip("\r\n")
-    if d.assign is not None and not arms:
+    if d.assign is not None:
         start = d.assign + 2
         while start < d.end and doc.text[start] in " \t":
             start += 1
         return start, d.end, text
     assert d.header_end is not None
-    return d.header_end, d.end, text if arms else ":= " + text
+    return d.header_end, d.end, ":= " + text if text else text
 
 
-def splice(
-    doc: LeanDocument, target: Target, proof: str, *, whole_body: bool = False, wrap: bool = False
-) -> Spliced:
+def splice(doc: LeanDocument, target: Target, proof: str, *, whole_body: bool = False) -> Spliced:
     """Put ``proof`` into the hole (or, with ``whole_body``, in place of the body after `:=`).
-
-    With ``wrap`` the proof goes inside parentheses of the hole's own category. Lean's parser
-    must then read the whole proof as one tactic sequence or one term before the `)`: a proof
-    that would end its tactic block early (a line indented less than the block, a command
-    keyword no list here knows) becomes a parse error instead of a new top-level command.
-    Pattern-matching arms cannot be wrapped; the structure check covers them."""
-    start, end, laid, p0, p1 = _edit(doc, target, proof, whole_body, wrap=wrap)
-    text = doc.text[:start] + laid + doc.text[end:]
-    delta = len(laid) - (end - start)
-    wrapped = laid[p0 - 1 : p0] == "(" and wrap
-    return Spliced(
-        text, start + p0, start + p1, target.decl.end + delta, wrapped, start + len(laid)
-    )
+    This is the text that goes into the user's file; :func:`leanloop.source.probe.probe` builds
+    the text Lean checks from it."""
+    e = _edit(doc, target, proof, whole_body)
+    text = doc.text[: e.start] + e.text + doc.text[e.end :]
+    delta = len(e.text) - (e.end - e.start)
+    p0 = e.start + len(e.lead)
+    return Spliced(text, e.start, e.end, p0, p0 + len(e.laid.text), target.decl.end + delta, e.laid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,20 +314,17 @@ class Applied:
     spans: list[tuple[int, int]]  # and where each replacement stands in ``text``
 
 
-def apply_proofs(
-    doc: LeanDocument, proofs: list[tuple[Target, str, bool]], *, wrap: bool = False
-) -> Applied:
+def apply_proofs(doc: LeanDocument, proofs: list[tuple[Target, str, bool]]) -> Applied:
     """Splice several accepted proofs at once, last hole first so earlier offsets stay valid."""
     text = doc.text
     edits = sorted(
-        (_edit(doc, t, proof, whole, wrap=wrap) for t, proof, whole in proofs),
-        key=lambda e: e[0],
+        (_edit(doc, t, proof, whole) for t, proof, whole in proofs), key=lambda e: e.start
     )
-    for start, end, laid, _, _ in reversed(edits):
-        text = text[:start] + laid + text[end:]
+    for e in reversed(edits):
+        text = text[: e.start] + e.text + text[e.end :]
     spans: list[tuple[int, int]] = []
     delta = 0
-    for start, end, laid, _, _ in edits:
-        spans.append((start + delta, start + delta + len(laid)))
-        delta += len(laid) - (end - start)
-    return Applied(text, [(start, end) for start, end, _, _, _ in edits], spans)
+    for e in edits:
+        spans.append((e.start + delta, e.start + delta + len(e.text)))
+        delta += len(e.text) - (e.end - e.start)
+    return Applied(text, [(e.start, e.end) for e in edits], spans)

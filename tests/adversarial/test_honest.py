@@ -15,7 +15,7 @@ from leanloop.gate import Reason, sentinel_command
 from leanloop.model.extract import ExtractionError, extract
 from leanloop.policy import Policy
 from leanloop.screen import screen
-from leanloop.source import LeanDocument
+from leanloop.source import LeanDocument, code_tokens
 from leanloop.source.targets import Target, splice
 
 Judge = Callable[..., Awaitable[Judged]]
@@ -55,14 +55,22 @@ async def test_honest_proof_is_accepted(
     assert len(sources) == 1
     checked = sources[-1]
     # Lean saw the proof as spliced into the hole, the identity check and the sentinel.
-    spliced = splice(judged.doc, judged.target, case.proof, whole_body=case.whole_body, wrap=True)
+    spliced = splice(judged.doc, judged.target, case.proof, whole_body=case.whole_body)
     laid_out = spliced.text[spliced.proof_start : spliced.proof_end]
-    assert laid_out in checked
-    for line in case.proof.splitlines():
-        assert line.strip() in checked
+    # Every line as it will stand in the user's file, columns included (the checked text only
+    # adds parentheses around parts of it, and a line break after an opening one).
+    laid_lines = [ln.split("--")[0].rstrip() for ln in laid_out.splitlines()]
+    shown = checked.splitlines()
+    for line in laid_lines[1:]:
+        pad = len(line) - len(line.lstrip())
+        opened = line[:pad] + "(" + line[pad:]
+        assert {line, f"{line})", opened, f"{opened})"} & set(shown), line
+    # Every token of the proof, in order.
+    seen = iter(t.text for t in code_tokens(checked))
+    assert all(any(t.text == c for c in seen) for t in code_tokens(case.proof))
     assert sentinel_command(judged.target.check_name) in checked
     assert "type_of%" in checked
-    assert checked.index("type_of%") > checked.index(laid_out)
+    assert checked.index("type_of%") > checked.index(code_tokens(laid_out)[-1].text)
 
 
 def test_honest_proofs_pass_the_screen() -> None:

@@ -192,6 +192,12 @@ def checked_copy(doc: LeanDocument, target: Target, spliced: Spliced, shape: Sha
     # namespace left open at the end of the cut copy is accepted; that `#print axioms
     # _root_.Ns.x` resolves a `private` theorem.
     ref_text = reference_text(doc, d, ref)
+    if shape.termination is not None and shape.termination.binders:
+        # `termination_by x y => …` leaves its names outside any parentheses: Lean must read
+        # each as a name (not a keyword of the file's notation) where the target stands.
+        prefix_chain = doc.text[d.start : d.own_start] if d.prefix_end is not None else ""
+        names = " ".join(shape.termination.binders)
+        ref_text += f"{prefix_chain}example := fun ({names} : Unit) => ()\n\n"
     # `#print axioms` needs a name: an `example` becomes a theorem in the checked copy only.
     rename = None if d.full_name is not None else f"theorem {target.local_check_name}"
     checked = probe(doc, target, spliced, shape, rename=rename)

@@ -202,6 +202,55 @@ def test_scenario_error_positions(fake_lean: FakeLean, tmp_path: Path) -> None:
     assert info["data"] == "'t' depends on axioms: [sorryAx]"
 
 
+@pytest.mark.parametrize(
+    ("body", "bad"),
+    [
+        # What real Lean cannot read inside parentheses: a command keyword, `open … in` after a
+        # finished term (same line; or a later line outside a tactic block), `in` then `)`.
+        ("(rfl theorem)", "theorem"),
+        ("(rfl open Foo in rfl)", "open"),
+        ("(@fun\n  | 0 => rfl\n  | _ => rfl\n  open Foo in rfl)", "open"),
+        ("(by\n  simp\n  open Foo in)", ")"),
+        ("(by simp open Foo in simp)", "open"),
+    ],
+)
+def test_parse_errors_in_parentheses(
+    fake_lean: FakeLean, tmp_path: Path, body: str, bad: str
+) -> None:
+    source = f"theorem t : True := {body}\n"
+    rc, messages = lean_json(tmp_path, source)
+    assert rc == 1
+    [err] = by_severity(messages, "error")
+    assert err["data"].startswith(f"unexpected token '{bad}'")
+    assert err["endPos"] is None  # parse errors have no end position
+    line = source.splitlines()[err["pos"]["line"] - 1]
+    assert line[err["pos"]["column"] :].startswith(bad)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "(open Foo in rfl)",
+        "(by\n  simp\n  open Foo in exact rfl)",
+        "(by\n  open Foo in\n  simp)",
+        "(exact_mod_cast h)",
+        "(let rec\n  aux : True := trivial,\n  b : True := trivial\n(aux))",
+    ],
+)
+def test_what_lean_reads_in_parentheses_is_no_error(
+    fake_lean: FakeLean, tmp_path: Path, body: str
+) -> None:
+    rc, messages = lean_json(tmp_path, f"theorem t : True := {body}\n")
+    assert (rc, by_severity(messages, "error")) == (0, [])
+
+
+def test_a_files_own_command_keyword_is_one(fake_lean: FakeLean, tmp_path: Path) -> None:
+    source = 'syntax "mycmd" : command\ntheorem t : True := (trivial mycmd)\n'
+    _, messages = lean_json(tmp_path, source)
+    [err] = by_severity(messages, "error")
+    assert err["data"] == "unexpected token 'mycmd'; expected ')', ',' or ':'"
+
+
 def test_scenario_null_end_pos_severity_and_regex(fake_lean: FakeLean, tmp_path: Path) -> None:
     fake_lean.scenario(
         [

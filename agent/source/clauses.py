@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from leanloop.source.document import IN_PREFIXES, is_command_keyword
 from leanloop.source.scanner import Token, TokenKind, UnterminatedError, tokenize
 
 SUFFIX_KEYWORDS = frozenset({"termination_by", "termination_by?", "decreasing_by"})
@@ -29,6 +30,15 @@ _CLOSE = frozenset([")", "]", "}", "⟩", "⦄"])
 _NOT_BINDERS = frozenset({"fun", "λ", "match", "let", "have", "show", "by", "if", "do"})
 
 
+# Keywords that begin terms or tactics, never a helper's name.
+_NOT_HELPERS = (
+    _NOT_BINDERS
+    | IN_PREFIXES
+    | CLAUSE_KEYWORDS
+    | {"at", "in", "with", "then", "else", "from", "calc"}
+)
+
+
 class ShapeError(ValueError):
     """A proof whose clauses Lean would not read as leanloop does. ``str(e)`` is one sentence
     for the person and the model."""
@@ -38,6 +48,7 @@ class ShapeError(ValueError):
 class Clause:
     keyword: Token
     content: tuple[int, int] | None  # first content token's start, last code token's end
+    binders: tuple[str, ...] = ()  # `termination_by x y => …`: the names, left outside
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +137,7 @@ def shape(text: str, start: int = 0, end: int | None = None) -> Shape:
     code = [t for t in tokens if t.kind is not TokenKind.DOC_COMMENT]
     if not code:
         raise ShapeError("The proof is empty.")
+    _balanced(code)
     kws = clause_keywords(tokens)
     first_kw = tokens[kws[0]] if kws else None
     main = [t for t in code if first_kw is None or t.start < first_kw.start]
@@ -154,11 +166,12 @@ def shape(text: str, start: int = 0, end: int | None = None) -> Shape:
                 raise ShapeError("`termination_by?` takes nothing after it.")
             termination = Clause(kw, None)
             continue
+        binders: tuple[str, ...] = ()
         if kw.text == "termination_by":
-            content = _after_binders(content)
+            content, binders = _after_binders(content)
         if not content:
             raise ShapeError(f"The proof's `{kw.text}` has nothing after it.")
-        clause = Clause(kw, (content[0].start, content[-1].end))
+        clause = Clause(kw, (content[0].start, content[-1].end), binders)
         if name == "termination_by":
             termination = clause
         else:
@@ -178,8 +191,27 @@ def shape(text: str, start: int = 0, end: int | None = None) -> Shape:
     )
 
 
-def _after_binders(content: list[Token]) -> list[Token]:
-    """`termination_by` content without `structural` and the `x y =>` binders: the term."""
+_PAIRS = {")": "(", "]": "[", "}": "{", "⟩": "⟨", "⦄": "⦃"}
+
+
+def _balanced(code: list[Token]) -> None:
+    """A proof closes exactly the brackets it opens: the gate's own parentheses around it must
+    be the ones Lean closes."""
+    stack: list[str] = []
+    for t in code:
+        if t.text in _OPEN:
+            stack.append("[" if t.text == "@[" else t.text)
+        elif t.text in _PAIRS:
+            if not stack or stack[-1] != _PAIRS[t.text]:
+                raise ShapeError(f"The proof closes a `{t.text}` it did not open.")
+            stack.pop()
+    if stack:
+        raise ShapeError(f"The proof leaves a `{stack[-1]}` open.")
+
+
+def _after_binders(content: list[Token]) -> tuple[list[Token], tuple[str, ...]]:
+    """`termination_by` content without `structural` and the `x y =>` binders: the term, and
+    the binder names."""
     i = 0
     if content and content[0].text == "structural":
         i = 1
@@ -190,8 +222,8 @@ def _after_binders(content: list[Token]) -> list[Token]:
     ):
         j += 1
     if j < len(content) and content[j].text == "=>":
-        return content[j + 1 :]
-    return content[i:]
+        return content[j + 1 :], tuple(t.text for t in content[i:j])
+    return content[i:], ()
 
 
 def _helpers(
@@ -227,5 +259,17 @@ def _helpers(
         code = [t for t in part if t.kind is not TokenKind.DOC_COMMENT]
         if not code:
             raise ShapeError("A doc comment in the proof's `where` block documents no helper.")
+        head = code[0]
+        if (
+            head.kind is not TokenKind.IDENT
+            or head.text in _NOT_HELPERS
+            or (is_command_keyword(head.text))
+        ):
+            # Lean reads a helper only from a name (`letIdDecl`); anything else ends the
+            # `where` block there, and the rest of the line is read as a command.
+            raise ShapeError(
+                f"A line of the proof's `where` block starts with `{head.text}`, not with a "
+                "helper's name, so Lean would end the declaration there."
+            )
         helpers.append(Helper(part[0].start, code[-1].end))
     return tuple(helpers), column

@@ -19,8 +19,9 @@ The parts, by :mod:`leanloop.source.clauses`:
 * `where` helpers as `let rec` inside the body's parentheses: `whereDecls` expands to
   `let rec helpers; body` (`expandWhereDeclsOpt`), and `letrec` sets its position at `let`, which
   stands in the helpers' column, so the helpers are read as in the `where` block (whose position
-  is its first helper). A helper head Lean would not read as a helper (a command keyword from a
-  table leanloop cannot see) is then a parse error, not a command.
+  is its first helper). Each helper is followed by `,` and one more helper of leanloop's own:
+  anything Lean would not read as part of a helper (a line a `where` block would end at, a
+  command keyword from a table leanloop cannot see) is then a parse error, not a command.
 
 Nothing of the proof is left outside parentheses but clause keywords and binder names."""
 
@@ -31,6 +32,8 @@ from leanloop.source.document import LeanDocument
 from leanloop.source.scanner import TokenKind, tokenize
 from leanloop.source.targets import Spliced, Target, newline_of
 from leanloop.source.textmap import Assembled, Builder
+
+PROBE_HELPER = "leanloop_probe_end"
 
 
 def _column(text: str, offset: int) -> int:
@@ -141,7 +144,11 @@ def probe(
             b.copy(prev, h.start)
         b.copy(h.start, h.end)
         prev = h.end
-    # A `(` at column 0 ends the last helper (left of its column) and starts the value.
+    # A last helper of leanloop's own, so that nothing Lean leaves unread after the model's last
+    # helper can become the start of `let rec`'s body: it must be followed by `,` there, and a
+    # term never is (a parse error). Not seen against real Lean (tests/test_real_gate.py).
+    b.insert("," + nl + " " * column + f"{PROBE_HELPER} : True := trivial")
+    # A `(` at column 0 ends the helpers (left of their column) and starts the value.
     b.insert(nl + ("(@fun" if arms_at is not None else "(") + nl + " " * _column(text, first))
     body(first, wrapped=True)
     b.insert("))")

@@ -158,8 +158,8 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" \t"))
 
 
-def _segments(lines: list[str]) -> tuple[list[tuple[int, int, str]], int]:
-    """The model's lines as (line, column, text) segments, a new segment before every clause
+def _segments(lines: list[str]) -> tuple[list[tuple[int, int, str, bool]], int]:
+    """The model's lines as (line, column, text, cut) segments, a new (cut) one before every clause
     keyword of the declaration (`termination_by`, `decreasing_by`, `where`) that does not start
     its line, so each clause starts a line of its own; and the index of the first clause
     segment (``len`` when there is none)."""
@@ -175,7 +175,7 @@ def _segments(lines: list[str]) -> tuple[list[tuple[int, int, str]], int]:
         clause_lines.append((line, col))
         if joined[starts[line] : off].strip():
             cuts.setdefault(line, []).append(col)
-    segs: list[tuple[int, int, str]] = []
+    segs: list[tuple[int, int, str, bool]] = []
     first_clause = None
     for k, ln in enumerate(lines):
         bounds = [_indent(ln), *cuts.get(k, [])]
@@ -183,7 +183,7 @@ def _segments(lines: list[str]) -> tuple[list[tuple[int, int, str]], int]:
             stop = bounds[n + 1] if n + 1 < len(bounds) else len(ln)
             if first_clause is None and clause_lines and (k, col) >= min(clause_lines):
                 first_clause = len(segs)
-            segs.append((k, col, ln[col:stop].rstrip()))
+            segs.append((k, col, ln[col:stop].rstrip(), n > 0))
     return segs, len(segs) if first_clause is None else first_clause
 
 
@@ -205,19 +205,23 @@ def layout(
         main, clauses = clauses, []
     floor = doc.line_indent(decl.own_start)
     placed: list[tuple[int, int, int, str]] = []  # (model line, laid column, model column, text)
-    head_line, head_col, head = main[0]
+    head_line, head_col, head, _ = main[0]
     placed.append((head_line, 0, head_col, head))
     rest = main[1:]
     if by_head and head.strip() == "by" and rest:
         base = floor + 2
-        low = min((c for _, c, t in rest if t), default=0)
-        placed += [(k, base + c - low, c, t) for k, c, t in rest]
+        low = min((c for _, c, t, _ in rest if t), default=0)
+        placed += [(k, base + c - low, c, t) for k, c, t, _ in rest]
     else:
-        placed += [(k, max(hole_col + c - head_col, 0), c, t) for k, c, t in rest]
+        placed += [(k, max(hole_col + c - head_col, 0), c, t) for k, c, t, _ in rest]
     if clauses:
-        # The least indented clause keyword goes to the declaration's column.
-        low = min((c for _, c, t in clauses if _CLAUSE_LINE.match(t)), default=clauses[0][1])
-        placed += [(k, floor + max(c - low, 0), c, t) for k, c, t in clauses]
+        # The least indented clause keyword that starts a line goes to the declaration's
+        # column; one the layout cut from the middle of a line goes there too; the rest keep
+        # their indentation relative to it.
+        starting = [c for _, c, t, cut in clauses if not cut and _CLAUSE_LINE.match(t)]
+        lines = [c for _, c, t, cut in clauses if not cut and t]
+        low = min(starting) if starting else (min(lines) - 2 if lines else 0)
+        placed += [(k, floor if cut else floor + max(c - low, 0), c, t) for k, c, t, cut in clauses]
     text_lines: list[str] = []
     maps: list[tuple[int, int, int]] = []
     for n, (k, col, mcol, t) in enumerate(placed):
@@ -268,7 +272,7 @@ def _edit(doc: LeanDocument, target: Target, proof: str, whole_body: bool) -> _E
         # columns in from the declaration, as people write them.
         assert d.header_end is not None
         start = len(doc.text[: d.header_end].rstrip())
-        laid = layout(proof.strip(), doc, d, floor + 2, by_head=False)
+        laid = layout(proof, doc, d, floor + 2, by_head=False)
         return _Edit(start, d.end, nl + " " * (floor + 2), laid)
     if whole_body or target.whole_body:
         start, end, text = _whole_body(doc, d, proof)

@@ -78,7 +78,7 @@ def probe(
         b.copy(start, end)
         b.insert(")")
 
-    proof_arms = shape.arms and spliced.proof_start <= shape.main[0]
+    proof_arms = spliced.arms and shape.arms
     main_start, main_end = shape.main
 
     def body(frm: int, wrapped: bool = False) -> None:

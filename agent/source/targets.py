@@ -135,6 +135,7 @@ class Spliced:
     proof_end: int
     decl_end: int  # where the target declaration now ends
     laid: Laid
+    arms: bool = False  # the proof is pattern-matching arms in place of the whole value
 
     @property
     def resume(self) -> int:
@@ -256,6 +257,7 @@ class _Edit:
     end: int
     lead: str  # text between the hole's start and the proof: a space, or a line break
     laid: Laid
+    arms: bool = False
 
     @property
     def text(self) -> str:
@@ -273,7 +275,7 @@ def _edit(doc: LeanDocument, target: Target, proof: str, whole_body: bool) -> _E
         assert d.header_end is not None
         start = len(doc.text[: d.header_end].rstrip())
         laid = layout(proof, doc, d, floor + 2, by_head=False)
-        return _Edit(start, d.end, nl + " " * (floor + 2), laid)
+        return _Edit(start, d.end, nl + " " * (floor + 2), laid, arms=True)
     if whole_body or target.whole_body:
         start, end, text = _whole_body(doc, d, proof)
         by_head = True

@@ -30,7 +30,7 @@ from leanloop.source import Declaration, LeanDocument, UnterminatedError, code_t
 from leanloop.source.clauses import Shape, ShapeError
 from leanloop.source.clauses import shape as proof_shape
 from leanloop.source.probe import probe
-from leanloop.source.targets import Spliced, Target, splice
+from leanloop.source.targets import Proof, Spliced, SplicedPart, Target, splice
 from leanloop.source.textmap import Assembled
 
 
@@ -61,10 +61,15 @@ class ProofError(BaseModel):
     text: str
     goals: str | None = None
     added: bool = False  # the message points into text leanloop added, not the user's
+    part: int = 0  # which proof, from 1, for a target with several holes; 0 for one
 
     def where(self) -> str:
         if self.in_proof:
-            return f"line {self.line} of the proof"
+            return (
+                f"line {self.line} of proof {self.part}"
+                if self.part
+                else (f"line {self.line} of the proof")
+            )
         if self.added:
             return "lines leanloop added for the check"
         return f"line {self.line} of the file"
@@ -183,7 +188,9 @@ class CheckedCopy:
         return self.prefix_len + self.ref_len
 
 
-def checked_copy(doc: LeanDocument, target: Target, spliced: Spliced, shape: Shape) -> CheckedCopy:
+def checked_copy(
+    doc: LeanDocument, target: Target, spliced: Spliced, shapes: tuple[Shape, ...]
+) -> CheckedCopy:
     d = target.decl
     ref = f"leanloop_ref_{target.line}"
     # The reference is elaborated where the target is, so it sees the same context.
@@ -192,6 +199,7 @@ def checked_copy(doc: LeanDocument, target: Target, spliced: Spliced, shape: Sha
     # namespace left open at the end of the cut copy is accepted; that `#print axioms
     # _root_.Ns.x` resolves a `private` theorem.
     ref_text = reference_text(doc, d, ref)
+    shape = shapes[-1]
     if shape.termination is not None and shape.termination.binders:
         # `termination_by x y => …` leaves its names outside any parentheses: Lean must read
         # each as a name (not a keyword of the file's notation) where the target stands.
@@ -200,7 +208,7 @@ def checked_copy(doc: LeanDocument, target: Target, spliced: Spliced, shape: Sha
         ref_text += f"{prefix_chain}example := fun ({names} : Unit) => ()\n\n"
     # `#print axioms` needs a name: an `example` becomes a theorem in the checked copy only.
     rename = None if d.full_name is not None else f"theorem {target.local_check_name}"
-    checked = probe(doc, target, spliced, shape, rename=rename)
+    checked = probe(doc, target, spliced, shapes, rename=rename)
     prefix = doc.text[: d.start]
     head = prefix + ref_text
     text = head + checked.text
@@ -242,10 +250,10 @@ def structure_problem(doc: LeanDocument, target: Target, spliced: Spliced) -> st
     return found if isinstance(found, str) else None
 
 
-def proof_structure(doc: LeanDocument, target: Target, spliced: Spliced) -> Shape | str:
+def proof_structure(doc: LeanDocument, target: Target, spliced: Spliced) -> tuple[Shape, ...] | str:
     """Layer 2: the spliced declaration must still be one declaration with the same statement,
-    and the proof's clauses must be read by Lean as leanloop reads them. The proof's shape, or
-    why not.
+    and each proof's clauses must be read by Lean as leanloop reads them. Each proof's shape
+    (one per hole), or why not.
 
     Text before the target is untouched and Lean checks nothing after it, so the target's own
     region is all that can change."""
@@ -263,8 +271,27 @@ def proof_structure(doc: LeanDocument, target: Target, spliced: Spliced) -> Shap
     if signature(region, new)[::2] != signature(doc, d)[::2] or new.name != d.name:
         unsure = f" (leanloop could not place {'; '.join(d.unsure)})" if d.unsure else ""
         return f"After splicing, the theorem's statement changed{unsure}."
+    shapes: list[Shape] = []
+    many = len(spliced.parts) > 1
+    for k, part in enumerate(spliced.parts, 1):
+        which = f"Proof {k}" if many else "The proof"
+        found = _part_structure(doc, d, spliced, part)
+        if isinstance(found, str):
+            return f"{which}: {found}" if many else found
+        shapes.append(found)
+    if shapes[-1].where is not None and new.assign is None and new.arms is None:
+        return (
+            "A `where` helper after a structure instance's fields is not something leanloop "
+            "can check; prove the fields without one."
+        )
+    return tuple(shapes)
+
+
+def _part_structure(
+    doc: LeanDocument, d: Declaration, spliced: Spliced, part: SplicedPart
+) -> Shape | str:
     try:
-        shape = proof_shape(spliced.text, spliced.proof_start, spliced.proof_end)
+        shape = proof_shape(spliced.text, part.proof_start, part.proof_end)
     except ShapeError as e:
         return str(e)
     except UnterminatedError as e:
@@ -274,7 +301,7 @@ def proof_structure(doc: LeanDocument, target: Target, spliced: Spliced) -> Shap
     # A clause that belongs to the declaration (`termination_by`, `decreasing_by`, `where`)
     # may stand at the declaration's own column.
     floor = doc.line_indent(d.own_start)
-    proof = spliced.text[spliced.proof_start : spliced.proof_end]
+    proof = spliced.text[part.proof_start : part.proof_end]
     for ln in proof.replace("\r\n", "\n").split("\n")[1:]:
         indent = len(ln) - len(ln.lstrip(" \t"))
         if not ln.strip() or indent > floor:
@@ -286,7 +313,7 @@ def proof_structure(doc: LeanDocument, target: Target, spliced: Spliced) -> Shap
             "it as a new command."
         )
     if shape.has_clauses:
-        after = spliced.text[spliced.proof_end : spliced.decl_end]
+        after = spliced.text[part.proof_end : spliced.decl_end]
         if any(t.is_code for t in code_tokens(after)):
             words = ", ".join(
                 f"`{w}`"
@@ -338,34 +365,31 @@ def _place(copy: CheckedCopy, index: _CopyIndex, msg: LeanMessage) -> ProofError
     where = _origin(copy, offset)
     if where is None:
         return ProofError(in_proof=False, line=0, column=0, text=msg.data, goals=goals, added=True)
-    in_proof, at = where
-    sp = copy.spliced
-    if in_proof:
+    k, a, b = where
+    if k:
         # In the model's own coordinates: the splice's indentation undone.
-        line, column = sp.laid.model_position(at - sp.proof_start)
-        return ProofError(in_proof=True, line=line, column=column, text=msg.data, goals=goals)
-    line, column = index.doc.position(at)
+        part = k if len(copy.spliced.parts) > 1 else 0
+        return ProofError(in_proof=True, line=a, column=b, text=msg.data, goals=goals, part=part)
+    line, column = index.doc.position(a)
     return ProofError(in_proof=False, line=line, column=column, text=msg.data, goals=goals)
 
 
-def _origin(copy: CheckedCopy, offset: int) -> tuple[bool, int] | None:
-    """Where ``offset`` in the copy comes from: (True, offset in the spliced text) inside the
-    proof, (False, offset in the user's file) outside it, None for text leanloop added (the
-    reference statement, the checks after the target)."""
+def _origin(copy: CheckedCopy, offset: int) -> tuple[int, int, int] | None:
+    """Where ``offset`` in the copy comes from: (k, line, column) in the model's k-th proof
+    (``k`` from 1), (0, offset in the user's file, 0) outside the proofs, None for text leanloop
+    added (the reference statement, the checks after the target)."""
     if offset < copy.prefix_len:
-        return False, offset
+        return 0, offset, 0
     start = copy.probe_start
     if offset < start or offset > start + len(copy.probe.text):
         return None
     sp = copy.spliced
     at = copy.probe.source(offset - start)
-    if sp.proof_start <= at <= sp.proof_end:
-        return True, at
-    if at < sp.start:
-        return False, at
-    if at < sp.proof_start:
-        return False, sp.start
-    return False, sp.end + at - sp.resume
+    for k, part in enumerate(sp.parts, 1):
+        if part.proof_start <= at <= part.proof_end:
+            line, column = part.laid.model_position(at - part.proof_start)
+            return k, line, column
+    return 0, sp.doc_offset(at), 0
 
 
 def _process_failure(result: LeanResult) -> Verdict | None:
@@ -453,14 +477,15 @@ def is_native(axiom: str) -> bool:
 async def judge(
     doc: LeanDocument,
     target: Target,
-    proof: str,
+    proof: Proof,
     checker: Checker,
     policy: Policy,
     *,
     whole_body: bool = False,
     file_name: str = "Check.lean",
 ) -> Verdict:
-    """Decide whether ``proof`` proves ``target``. The only path to an accepted verdict."""
+    """Decide whether ``proof`` proves ``target`` (for a target with several holes, one proof
+    per hole, in order). The only path to an accepted verdict."""
     prepared = await asyncio.to_thread(prepare, doc, target, proof, policy, whole_body)
     if isinstance(prepared, Verdict):
         return prepared
@@ -469,16 +494,24 @@ async def judge(
 
 
 def prepare(
-    doc: LeanDocument, target: Target, proof: str, policy: Policy, whole_body: bool = False
+    doc: LeanDocument, target: Target, proof: Proof, policy: Policy, whole_body: bool = False
 ) -> CheckedCopy | Verdict:
     """Layers 1 and 2, then the text Lean checks. CPU-bound: the caller runs it off the event
     loop. Only the target's own region is parsed; the rest of the file was parsed once."""
-    if not proof.strip():
-        return Verdict.reject(Reason.EMPTY, "The answer contained no proof.")
-    if (finding := screen(proof, policy)) is not None:
-        return Verdict.reject(Reason.FORBIDDEN, finding)
+    parts = [proof] if isinstance(proof, str) else list(proof)
+    if len(parts) != (1 if whole_body else target.parts):
+        return Verdict.reject(
+            Reason.EMPTY,
+            f"The answer held {len(parts)} proof(s) for {target.parts} `sorry`s.",
+        )
+    for k, part in enumerate(parts, 1):
+        which = f"Proof {k}: " if len(parts) > 1 else ""
+        if not part.strip():
+            return Verdict.reject(Reason.EMPTY, f"{which}The answer contained no proof.")
+        if (finding := screen(part, policy)) is not None:
+            return Verdict.reject(Reason.FORBIDDEN, which + finding)
     spliced = splice(doc, target, proof, whole_body=whole_body)
-    shape = proof_structure(doc, target, spliced)
-    if isinstance(shape, str):
-        return Verdict.reject(Reason.STRUCTURE, shape)
-    return checked_copy(doc, target, spliced, shape)
+    shapes = proof_structure(doc, target, spliced)
+    if isinstance(shapes, str):
+        return Verdict.reject(Reason.STRUCTURE, shapes)
+    return checked_copy(doc, target, spliced, shapes)

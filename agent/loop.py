@@ -338,7 +338,7 @@ class Prover:
                 verdict = await judge(
                     doc,
                     target,
-                    extracted.proof,
+                    extracted.answer,
                     self.checker,
                     self.policy,
                     whole_body=extracted.whole_body,
@@ -372,6 +372,8 @@ class Prover:
         """Swap a search tactic (`exact?`) for the proof Lean found, if that is proved too:
         the file should not re-run a search on every build."""
         proof = accepted.extracted.proof
+        if accepted.extracted.parts:
+            return accepted  # several holes: each keeps what the model wrote
         searches = [t for t in code_tokens(proof) if t.text in SEARCH_TACTICS]
         if len(searches) != 1 or len(accepted.verdict.suggestions) != 1:
             return accepted

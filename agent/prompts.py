@@ -43,6 +43,18 @@ _REPLY = {
 }
 
 
+def _reply(target: Target) -> str:
+    if target.whole_body:
+        return _REPLY["whole"]
+    if target.parts > 1:
+        return (
+            f"exactly {target.parts} ```lean blocks, one for each `sorry` in order, each holding "
+            "only the code that replaces that `sorry` (tactics where it stands for tactics, a "
+            "term where it stands for a term)"
+        )
+    return _REPLY[target.mode]
+
+
 class Prompts:
     def __init__(self, directory: Path | None = None) -> None:
         self.system = self._load(directory, "system.txt", SYSTEM)
@@ -62,34 +74,35 @@ class Prompts:
             raise ConfigError(f"Cannot read the prompt template {path}: {e}.") from e
 
     def first_request(self, doc: LeanDocument, target: Target, file: str, budget: int) -> str:
-        decl = doc.text[target.decl.start : target.decl.end]
-        hole = (
-            "its whole proof, everything after the statement (it has several `sorry`s)"
-            if target.whole_body
-            else "the `sorry`"
-        )
+        d = target.decl
+        decl = doc.text[d.start : d.end]
+        if target.whole_body:
+            hole = "its whole proof, everything after the statement (it has several `sorry`s)"
+        elif target.parts > 1:
+            hole = f"each of its {target.parts} `sorry`s (numbered in comments below)"
+            # Number the holes where they stand, so that each answer block has its place.
+            for k, h in reversed(list(enumerate(target.holes, 1))):
+                decl = decl[: h.end - d.start] + f" /- {k} -/" + decl[h.end - d.start :]
+        else:
+            hole = "the `sorry`"
         return self.first.safe_substitute(
             file=file,
             context=context(doc, target, budget),
-            kind=target.decl.kind,
+            kind=d.kind,
             hole=hole,
             declaration=decl,
-            reply=_REPLY["whole" if target.whole_body else target.mode],
+            reply=_reply(target),
         )
 
     def feedback_request(self, verdict: Verdict, target: Target, budget: int) -> str:
         return self.feedback.safe_substitute(
             summary=verdict.message,
             errors=render_errors(verdict.errors, budget),
-            reply=_REPLY["whole" if target.whole_body else target.mode],
+            reply=_reply(target),
         )
 
     def extraction_feedback(self, problem: str, target: Target) -> str:
-        return self.feedback.safe_substitute(
-            summary=problem,
-            errors="",
-            reply=_REPLY["whole" if target.whole_body else target.mode],
-        )
+        return self.feedback.safe_substitute(summary=problem, errors="", reply=_reply(target))
 
 
 _SCOPE_KEYWORDS = frozenset(
@@ -133,8 +146,9 @@ def render_errors(errors: list[ProofError], budget: int) -> str:
     out: list[str] = []
     used = 0
     for e in errors:
+        mine = f"your proof {e.part}" if e.part else "your proof"
         where = (
-            f"Line {e.line}, column {e.column} of your proof"
+            f"Line {e.line}, column {e.column} of {mine}"
             if e.in_proof
             else f"Line {e.line}, column {e.column} of the file"
         )

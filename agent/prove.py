@@ -163,7 +163,7 @@ async def _finish(
     """The whole-file check and the independent replay (also for a dry run), then the write."""
     path = source.path
     chosen = [
-        (t, prover.accepted[t.name].extracted.proof, prover.accepted[t.name].extracted.whole_body)
+        (t, prover.accepted[t.name].extracted.answer, prover.accepted[t.name].extracted.whole_body)
         for t in targets
         if t.name in prover.accepted
     ]

@@ -75,7 +75,7 @@ def test_clauses_are_laid_out_at_the_declarations_column() -> None:
     # The model indented everything by two more; the clauses keep their place relative to the
     # body, the least indented keyword at the declaration's column.
     proof = "by\n    simp\n    omega\n  termination_by n\n  where\n    aux : True := trivial"
-    text = splice(doc, target, proof).text
+    text = splice(doc, target, proof, whole_body=True).text
     assert text == (
         "theorem t (n : Nat) : n + 0 = n := by\n  simp\n  omega\n"
         "termination_by n\nwhere\n  aux : True := trivial\n"
@@ -85,7 +85,7 @@ def test_clauses_are_laid_out_at_the_declarations_column() -> None:
 def test_a_clause_in_the_middle_of_a_line_starts_its_own() -> None:
     doc = LeanDocument(REC)
     [target] = find_targets(doc)
-    text = splice(doc, target, "by simp termination_by n decreasing_by omega").text
+    text = splice(doc, target, "by simp termination_by n decreasing_by omega", whole_body=True).text
     assert (
         text
         == "theorem t (n : Nat) : n + 0 = n := by simp\ntermination_by n\ndecreasing_by omega\n"
@@ -95,9 +95,8 @@ def test_a_clause_in_the_middle_of_a_line_starts_its_own() -> None:
 def test_helpers_become_let_rec_inside_the_bodys_parentheses() -> None:
     doc = LeanDocument(REC)
     [target] = find_targets(doc)
-    copy = prepare(
-        doc, target, "aux n\nwhere\n  aux (m : Nat) : m + 0 = m := by simp", Policy.build()
-    )
+    proof = "aux n\nwhere\n  aux (m : Nat) : m + 0 = m := by simp"
+    copy = prepare(doc, target, proof, Policy.build(), whole_body=True)
     assert not hasattr(copy, "reason"), copy
     region = copy.probe.text  # type: ignore[union-attr]
     assert region.startswith("theorem t (n : Nat) : n + 0 = n :=\n (let rec\n")
@@ -116,6 +115,6 @@ async def test_an_error_in_a_helper_is_placed_in_the_proof(
     [target] = find_targets(doc)
     checker = CliChecker(lean_command(path, None), LocalExecutor(1), timeout=30)
     proof = "aux n\ntermination_by n\nwhere\n  aux (m : Nat) : m + 0 = m := bad_lemma m"
-    verdict = await judge(doc, target, proof, checker, Policy.build())
+    verdict = await judge(doc, target, proof, checker, Policy.build(), whole_body=True)
     [err] = verdict.errors
     assert (err.in_proof, err.line, err.column) == (True, 4, proof.splitlines()[3].index("bad"))

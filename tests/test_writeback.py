@@ -268,10 +268,7 @@ def test_a_proof_with_clauses_is_written_as_checked(
 ) -> None:
     """Issue 22: a restated theorem whose proof has `termination_by` and a `where` helper goes
     into the file whole, the clauses at the declaration's column; the next theorem is intact."""
-    text = (
-        "theorem t (n : Nat) : n + 0 = n := by\n  sorry\n  sorry\n\n"
-        "theorem later : 1 + 1 = 2 := rfl\n"
-    )
+    text = "theorem t (n : Nat) : n + 0 = n := by\n  sorry\n\ntheorem later : 1 + 1 = 2 := rfl\n"
     path = tmp_path / "T.lean"
     path.write_text(text, encoding="utf-8")
     openai_server.responder = lambda _: (

@@ -51,14 +51,15 @@ def probe(
     doc: LeanDocument,
     target: Target,
     spliced: Spliced,
-    shape: Shape,
+    shapes: tuple[Shape, ...],
     *,
     rename: str | None = None,
 ) -> Assembled:
     """The target's declaration (``spliced.text[decl.start : spliced.decl_end]``) as Lean
     checks it, mapped back to offsets in ``spliced.text``. ``rename`` replaces the `example`
-    keyword (a checked copy needs a name for `#print axioms`). The shape's offsets are into
-    ``spliced.text``, as :func:`leanloop.source.clauses.shape` gives them for the proof's span."""
+    keyword (a checked copy needs a name for `#print axioms`). ``shapes`` has one shape per
+    proof (``spliced.parts``), with offsets into ``spliced.text`` as
+    :func:`leanloop.source.clauses.shape` gives them; only the last may have clauses."""
     text = spliced.text
     d = target.decl
     nl = newline_of(doc.text)
@@ -68,6 +69,7 @@ def probe(
         b.copy(d.start, d.keyword)
         b.insert(rename, anchor=d.keyword)
         pos = d.keyword + len("example")
+    shape = shapes[-1]
 
     def wrap(start: int, end: int, opener: str = "(") -> None:
         # Several lines: `(` and a line break, so the part's first line keeps its column.
@@ -79,16 +81,21 @@ def probe(
         b.insert(")")
 
     proof_arms = spliced.arms and shape.arms
-    main_start, main_end = shape.main
+    main_end = shape.main[1]
 
     def body(frm: int, wrapped: bool = False) -> None:
-        """From ``frm`` (the value's first token) through the proof's body, the body wrapped
-        (``wrapped``: the value is in parentheses already)."""
-        b.copy(frm, main_start)
-        if proof_arms or (wrapped and frm == main_start):
-            b.copy(main_start, main_end)  # already inside `(@fun …)`
-        else:
-            wrap(main_start, main_end)
+        """From ``frm`` (the value's first token) through the last proof's body, each body
+        wrapped (``wrapped``: the value is in parentheses already)."""
+        at = frm
+        for k, sh in enumerate(shapes):
+            s0, s1 = sh.main
+            b.copy(at, s0)
+            alone = len(shapes) == 1 and wrapped and frm == s0
+            if (proof_arms and k == len(shapes) - 1) or alone:
+                b.copy(s0, s1)  # already inside the value's parentheses, or `(@fun …)`
+            else:
+                wrap(s0, s1)
+            at = s1
 
     def suffix() -> int:
         at = main_end
@@ -111,9 +118,9 @@ def probe(
 
     if shape.where is None:
         if proof_arms:
-            b.copy(pos, spliced.start)
+            b.copy(pos, spliced.parts[-1].start)
             b.insert(" := (@fun")
-            b.copy(spliced.start, main_end)
+            b.copy(spliced.parts[-1].start, main_end)
             b.insert(")")
         else:
             body(pos)
@@ -130,7 +137,7 @@ def probe(
         first = _first_code(text, d.start + new.assign + 2, main_end)
         assert first is not None
     else:
-        assert arms_at is not None
+        assert arms_at is not None, "the structure check refuses `where` after a structure"
         b.copy(pos, len(text[:arms_at].rstrip()))
         b.insert(" :=")
         first = arms_at

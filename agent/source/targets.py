@@ -1,9 +1,10 @@
-"""Proof targets (a declaration with `sorry`s) and splicing a proof into their hole."""
+"""Proof targets (a declaration with `sorry`s) and splicing proofs into their holes."""
 
 from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -12,12 +13,23 @@ from leanloop.source.clauses import clause_offsets
 from leanloop.source.document import Declaration, LeanDocument
 
 Mode = Literal["term", "tactic"]
+# A proof for a target: one text, or one per hole for a target with several.
+Proof = str | list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Hole:
+    start: int
+    end: int
+    mode: Mode
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """One declaration to prove. With one `sorry` the hole is that `sorry`; with several it is the
-    whole body after `:=`, so the model writes one complete proof."""
+    """One declaration to prove. Each `sorry` of its body is a hole of its own, filled in place,
+    so the user's partial proof around the holes stays as written; with ``whole_body`` (asked
+    for explicitly) the hole is the whole body after `:=` and the model writes a complete
+    proof. ``hole_start``/``hole_end``/``mode`` are the first hole's."""
 
     decl: Declaration
     hole_start: int
@@ -26,6 +38,7 @@ class Target:
     whole_body: bool
     line: int  # of the declaration's keyword, 1-based: the line `check`, `prove` and reports give
     column: int  # of the first sorry
+    holes: tuple[Hole, ...] = ()
 
     @property
     def name(self) -> str:
@@ -40,6 +53,16 @@ class Target:
     @property
     def local_check_name(self) -> str:
         return local_check_name(self.decl, self.line)
+
+    @property
+    def parts(self) -> int:
+        """How many proofs the target takes: one per hole (one for a whole body)."""
+        return 1 if self.whole_body else max(len(self.holes), 1)
+
+    def hole(self, k: int) -> Target:
+        """The target narrowed to its ``k``-th hole."""
+        h = self.holes[k]
+        return Target(self.decl, h.start, h.end, h.mode, False, self.line, self.column, (h,))
 
 
 def local_check_name(decl: Declaration, line: int) -> str:
@@ -56,9 +79,12 @@ def check_name(decl: Declaration, line: int) -> str:
     return f"{decl.namespace}.{own}" if decl.namespace else own
 
 
-def find_targets(doc: LeanDocument, names: list[str] | None = None) -> list[Target]:
+def find_targets(
+    doc: LeanDocument, names: list[str] | None = None, *, whole_body: bool = False
+) -> list[Target]:
     """Targets in file order; ``names`` narrows by full or trailing name, or by the
-    `example@LINE` label that reports give an `example`."""
+    `example@LINE` label that reports give an `example`. With ``whole_body``, a declaration
+    with several holes is one hole: its whole body."""
     decls = doc.proof_targets
     if names:
         chosen: list[Declaration] = []
@@ -76,33 +102,34 @@ def find_targets(doc: LeanDocument, names: list[str] | None = None) -> list[Targ
                 matches = doc.find(name.removeprefix("_root_."))
             if not matches:
                 raise UsageError(f"No theorem named `{name}` in this file.")
-            with_sorry = [d for d in matches if d.sorries]
+            with_sorry = [d for d in matches if d.sorries or d.statement_sorries]
             if not with_sorry:
                 raise UsageError(f"`{name}` has no `sorry` to prove.")
+            if all(d.statement_sorries for d in with_sorry):
+                raise UsageError(
+                    f"`{name}`'s statement contains `sorry`, so no proof of it can pass."
+                )
             exact = [d for d in with_sorry if d.full_name == name]
             for d in exact or with_sorry:
                 if d not in chosen:
                     chosen.append(d)
         decls = [d for d in decls if d in chosen]
-    return [_target(doc, d) for d in decls]
+    return [_target(doc, d, whole_body) for d in decls]
 
 
-def _target(doc: LeanDocument, d: Declaration) -> Target:
+def _target(doc: LeanDocument, d: Declaration, whole_body: bool = False) -> Target:
     line = doc.position(d.keyword)[0]
     col = doc.position(d.sorries[0])[1]
-    if len(d.sorries) == 1:
-        start = d.sorries[0]
-        return Target(
-            d,
-            start,
-            start + len("sorry"),
-            "tactic" if d.first_sorry_tactic else "term",
-            False,
-            line,
-            col,
-        )
-    start, end, _ = _whole_body(doc, d, "")
-    return Target(d, start, end, "term", True, line, col)
+    holes = tuple(
+        # `sorry` and `admit` are both five characters long.
+        Hole(o, o + 5, "tactic" if tactic else "term")
+        for o, tactic in zip(d.sorries, d.sorry_tactic, strict=True)
+    )
+    if whole_body and len(holes) > 1:
+        start, end, _ = _whole_body(doc, d, "")
+        return Target(d, start, end, "term", True, line, col)
+    first = holes[0]
+    return Target(d, first.start, first.end, first.mode, False, line, col, holes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,23 +151,66 @@ class Laid:
 
 
 @dataclass(frozen=True, slots=True)
-class Spliced:
-    """The file with a proof in its hole: ``text[start:resume]`` replaced ``doc.text[start:end]``
-    and holds the laid-out proof at ``proof_start:proof_end`` (after a space or a line break)."""
+class SplicedPart:
+    """One proof in its hole: ``doc.text[start:end]`` became the text at ``proof_start`` (after
+    a space or a line break) to ``proof_end``."""
 
-    text: str
-    start: int
+    start: int  # in the user's file
     end: int
-    proof_start: int
+    proof_start: int  # in the spliced text
     proof_end: int
-    decl_end: int  # where the target declaration now ends
     laid: Laid
-    arms: bool = False  # the proof is pattern-matching arms in place of the whole value
+    arms: bool = False  # pattern-matching arms in place of the whole value
 
     @property
     def resume(self) -> int:
-        """Where the user's text after the hole resumes in ``text``."""
+        """Where the user's text after the hole resumes in the spliced text."""
         return self.proof_end
+
+
+@dataclass(frozen=True, slots=True)
+class Spliced:
+    """The file with the proofs in their holes, in file order."""
+
+    text: str
+    parts: tuple[SplicedPart, ...]
+    decl_end: int  # where the target declaration now ends
+
+    # The span from the first proof to the last, and the first part's own fields, for the
+    # common case of one hole.
+    @property
+    def proof_start(self) -> int:
+        return self.parts[0].proof_start
+
+    @property
+    def proof_end(self) -> int:
+        return self.parts[-1].proof_end
+
+    @property
+    def start(self) -> int:
+        return self.parts[0].start
+
+    @property
+    def laid(self) -> Laid:
+        return self.parts[0].laid
+
+    @property
+    def arms(self) -> bool:
+        return self.parts[-1].arms
+
+    def doc_offset(self, at: int) -> int:
+        """The user's offset for an offset of the spliced text outside the proofs (a proof's
+        lead maps to its hole's start)."""
+        delta = 0
+        for p in self.parts:
+            if at < p.start + delta:
+                return at - delta
+            if at < p.proof_start:
+                return p.start
+            if at <= p.proof_end:
+                return p.start
+            delta = p.proof_end - p.end
+        return at - delta
 
 
 def newline_of(text: str) -> str:
@@ -302,15 +372,34 @@ def _whole_body(doc: LeanDocument, d: Declaration, proof: str) -> tuple[int, int
     return d.header_end, d.end, ":= " + text if text else text
 
 
-def splice(doc: LeanDocument, target: Target, proof: str, *, whole_body: bool = False) -> Spliced:
-    """Put ``proof`` into the hole (or, with ``whole_body``, in place of the body after `:=`).
-    This is the text that goes into the user's file; :func:`leanloop.source.probe.probe` builds
-    the text Lean checks from it."""
-    e = _edit(doc, target, proof, whole_body)
-    text = doc.text[: e.start] + e.text + doc.text[e.end :]
-    delta = len(e.text) - (e.end - e.start)
-    p0 = e.start + len(e.lead)
-    return Spliced(text, e.start, e.end, p0, p0 + len(e.laid.text), target.decl.end + delta, e.laid)
+def splice(doc: LeanDocument, target: Target, proof: Proof, *, whole_body: bool = False) -> Spliced:
+    """Put the proof into the hole (or, with ``whole_body``, in place of the body after `:=`);
+    for a target with several holes, ``proof`` is the list of their proofs, in order. This is the
+    text that goes into the user's file; :func:`leanloop.source.probe.probe` builds the text
+    Lean checks from it."""
+    edits = _edits(doc, target, proof, whole_body)
+    text = doc.text
+    for e in reversed(edits):
+        text = text[: e.start] + e.text + text[e.end :]
+    parts: list[SplicedPart] = []
+    delta = 0
+    for e in edits:
+        p0 = e.start + delta + len(e.lead)
+        parts.append(SplicedPart(e.start, e.end, p0, p0 + len(e.laid.text), e.laid, e.arms))
+        delta += len(e.text) - (e.end - e.start)
+    return Spliced(text, tuple(parts), target.decl.end + delta)
+
+
+def _edits(doc: LeanDocument, target: Target, proof: Proof, whole_body: bool) -> list[_Edit]:
+    if isinstance(proof, str):
+        if target.parts > 1 and not whole_body:
+            raise ValueError(f"{target.name} has {target.parts} holes; give a proof for each")
+        return [_edit(doc, target, proof, whole_body)]
+    if len(proof) != target.parts:
+        raise ValueError(f"{target.name} has {target.parts} holes, not {len(proof)}")
+    if target.parts == 1:
+        return [_edit(doc, target, proof[0], whole_body)]
+    return [_edit(doc, target.hole(k), p, False) for k, p in enumerate(proof)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,11 +409,12 @@ class Applied:
     spans: list[tuple[int, int]]  # and where each replacement stands in ``text``
 
 
-def apply_proofs(doc: LeanDocument, proofs: list[tuple[Target, str, bool]]) -> Applied:
+def apply_proofs(doc: LeanDocument, proofs: Sequence[tuple[Target, Proof, bool]]) -> Applied:
     """Splice several accepted proofs at once, last hole first so earlier offsets stay valid."""
     text = doc.text
     edits = sorted(
-        (_edit(doc, t, proof, whole) for t, proof, whole in proofs), key=lambda e: e.start
+        (e for t, proof, whole in proofs for e in _edits(doc, t, proof, whole)),
+        key=lambda e: e.start,
     )
     for e in reversed(edits):
         text = text[: e.start] + e.text + text[e.end :]

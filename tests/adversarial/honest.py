@@ -15,7 +15,7 @@ from dataclasses import dataclass
 class Honest:
     id: str
     file: str
-    proof: str
+    proof: str | list[str]  # one proof per hole for a target with several
     theorem: str | None = "t"  # None: the file's only target (an `example`)
     whole_body: bool = False
     bug: str | None = None  # a known false rejection: the test is a strict xfail
@@ -236,16 +236,37 @@ HONEST: list[Honest] = [
         "constructor\n· exact hp\n· exact hq",
     ),
     Honest(
-        "several-sorries-term",
+        "several-sorries-whole-body-term",
         "theorem t (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n"
         "  constructor\n  · sorry\n  · sorry\n",
         "⟨hp, hq⟩",
+        whole_body=True,
     ),
     Honest(
-        "several-sorries-tactic",
+        "several-sorries-whole-body-tactic",
         "theorem t (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n"
         "  constructor\n  · sorry\n  · sorry\n",
         "by\n  constructor\n  · exact hp\n  · exact hq",
+        whole_body=True,
+    ),
+    # Issue 19: each hole filled in place, the user's partial proof kept.
+    Honest(
+        "several-sorries-each-hole",
+        "theorem t (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n"
+        "  constructor\n  · -- the left part\n    sorry\n  · sorry\n",
+        ["exact hp", "exact hq"],
+    ),
+    Honest(
+        "several-sorries-term-and-tactic",
+        "theorem t (p q : Prop) (hp : p) (hq : q) : p ∧ q ∧ p := ⟨sorry, by\n  constructor\n"
+        "  · sorry\n  · exact hp⟩\n",
+        ["hp", "exact hq"],
+    ),
+    Honest(
+        "several-sorries-multiline-parts",
+        "theorem t (p q : Prop) (hp : p) (hq : q) : (p ∧ q) ∧ (q ∧ p) := by\n"
+        "  constructor\n  · sorry\n  · sorry\n",
+        ["constructor\n· exact hp\n· exact hq", "exact ⟨hq,\n  hp⟩"],
     ),
     Honest("whole-body", _tactic(": 1 + 1 = 2"), "by\n  simp", whole_body=True),
     Honest(

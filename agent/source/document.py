@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -126,6 +127,9 @@ class Command:
         return (code or list(self.tokens))[-1].end
 
 
+_NEWLINE = re.compile("\n")
+
+
 @dataclass
 class LeanDocument:
     """A parsed view of one Lean source text. Offsets are code-point indices into ``text``."""
@@ -145,9 +149,7 @@ class LeanDocument:
 
     @cached_property
     def _line_starts(self) -> list[int]:
-        starts = [0]
-        starts.extend(i + 1 for i, c in enumerate(self.text) if c == "\n")
-        return starts
+        return [0, *(m.end() for m in _NEWLINE.finditer(self.text))]
 
     def position(self, offset: int) -> tuple[int, int]:
         """Lean's (1-based line, 0-based code-point column) of an offset."""
@@ -397,7 +399,9 @@ def _declaration(
     holes = [t for t in rest if t.kind is TokenKind.IDENT and t.text in HOLE_WORDS]
     sorries = tuple(t.start for t in holes if header_end is not None and t.start > header_end)
     statement_sorries = tuple(t.start for t in holes if header_end is None or t.start < header_end)
-    tactic = tuple(_is_tactic_position(text, rest, o, header_end) for o in sorries)
+    code = [t for t in rest if t.is_code]
+    where = {t.start: i for i, t in enumerate(code)} if sorries else {}
+    tactic = tuple(_is_tactic_position(text, code, where[o], header_end) for o in sorries)
     return Declaration(
         prefix_end=prefix_end,
         namespace=namespace,
@@ -509,10 +513,10 @@ _TACTIC_ARROW_OWNERS = frozenset({"case", "case'", "next", "induction", "cases",
 _TERM_ARROW_OWNERS = frozenset({"fun", "λ", "nofun"})
 
 
-def _is_tactic_position(text: str, rest: list[Token], sorry: int, assign: int | None) -> bool:
-    """Whether the `sorry` at ``sorry`` stands where Lean parses a tactic, not a term."""
-    code = [t for t in rest if t.is_code]
-    idx = next(i for i, t in enumerate(code) if t.start == sorry)
+def _is_tactic_position(text: str, code: list[Token], idx: int, assign: int | None) -> bool:
+    """Whether the hole ``code[idx]`` stands where Lean parses a tactic, not a term."""
+    if code[idx].text == "admit":
+        return True  # a tactic only
     if idx == 0 or code[idx - 1].start == assign:
         return False
     prev = code[idx - 1]

@@ -106,13 +106,13 @@ def sorry_uses(doc: LeanDocument) -> list[SorryUse]:
     decls = {d.start: d for d in doc.declarations}
     out: list[SorryUse] = []
     for cmd in doc.commands:
+        holes = [t for t in cmd.tokens if t.kind is TokenKind.IDENT and t.text in HOLE_WORDS]
+        if not holes:
+            continue
         d = decls.get(cmd.start)
-        code = [t for t in cmd.tokens if t.is_code]
-        words = [t.text for t in code if t.kind is not TokenKind.DOC_COMMENT]
+        words = (t.text for t in cmd.tokens if t.is_code and t.kind is not TokenKind.DOC_COMMENT)
         first = next((w for w in words if w not in ("local", "scoped")), "")
-        for t in code:
-            if t.kind is not TokenKind.IDENT or t.text not in HOLE_WORDS:
-                continue
+        for t in holes:
             if d is not None and t.start >= d.keyword:
                 use = _classify(doc, d, t.start)
                 name = label(doc, d)

@@ -511,3 +511,22 @@ def test_streaming(openai_server: ScriptedOpenAIServer) -> None:
     assert text == "streamed text"
     assert chunks[-1].usage is not None
     assert chunks[-1].usage.completion_tokens == len("streamed text") // 4 + 1
+
+
+@pytest.mark.parametrize(
+    ("source", "at"),
+    [
+        ("instance : Inhabited Nat where\n  default := sorry\n", (1, 0)),
+        ("instance foo : Inhabited Nat := ⟨sorry⟩\n", (1, 9)),
+        ("structure S where\n  x : Nat := sorry\n", (1, 10)),
+        ("lemma wh : True ∧ True where\n  left := trivial\n  right := by sorry\n", (1, 6)),
+        ("def d : Nat := sorry\n", (1, 4)),
+    ],
+)
+def test_every_declaration_kind_warns_of_sorry(
+    fake_lean: FakeLean, tmp_path: Path, source: str, at: tuple[int, int]
+) -> None:
+    _, messages = lean_json(tmp_path, source)
+    [warning] = by_severity(messages, "warning")
+    assert warning["data"] == "declaration uses `sorry`"
+    assert (warning["pos"]["line"], warning["pos"]["column"]) == at

@@ -14,7 +14,7 @@ Output formats follow /work/shared/lean-reference/README.md:
   ``-DprintMessageEndPos=true``); information messages are printed bare.
 * exit code 1 when an error-severity message was printed, else 0.
 
-Default semantics (no scenario): declarations (``theorem``/``lemma``/``def``/``abbrev``/
+Default semantics (no scenario): declarations (``theorem``/``lemma``/``def``/``abbrev``/``instance``/``structure``/…/
 ``example``/``axiom``) are found line by line, ``namespace``/``section``/``end`` are tracked,
 comments and string literals are blanked out, ``sorry``/``admit`` give the
 ``declaration uses `sorry` `` warning and axiom ``sorryAx``, ``native_decide`` gives axiom
@@ -71,7 +71,11 @@ _DECL_RE = re.compile(
     r"^\s*"
     + _ATTRIBUTES
     + _MODIFIERS
-    + r"(?P<kw>theorem|lemma|def|abbrev|axiom|example)(?![\w'!?])"
+    # Every declaration kind gets Lean's `declaration uses 'sorry'` warning. Where an unnamed
+    # one (`instance : C`, `example`) has it: at its keyword, as recorded for `example`
+    # (lean-reference linterUnusedVariables, 246:0-246:7); for `instance` that is a guess.
+    + r"(?P<kw>theorem|lemma|def|abbrev|axiom|example|instance|opaque|structure|class"
+    r"|inductive)(?![\w'!?])"
     + r"(?:[ \t]+(?P<name>"
     + _NAME
     + r"))?"

@@ -52,7 +52,10 @@ class _Quiet:
     def attempt(self, tally: Any, record: AttemptRecord) -> None:
         return None
 
-    def problem(self, tally: Any, name: str, line: str) -> None:
+    def problem_done(self, tally: Any, name: str, proved: int, samples: int) -> None:
+        return None
+
+    def problem_skipped(self, tally: Any, name: str, line: str) -> None:
         return None
 
 

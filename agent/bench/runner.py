@@ -39,9 +39,11 @@ INFRA_REASONS = {
 # The gate accepted the proof, but the whole new file did not pass: `prove` would not write it.
 WHOLE_FILE = "whole_file"
 
-# Settings that do not change what a sample can achieve; changing them may resume a run.
+# Settings that do not change what a sample can achieve; changing them may resume a run. The
+# endpoint's address is one: the same model behind a restarted server is the same run.
 _NEUTRAL = frozenset(
     {
+        "base_url",
         "samples",
         "concurrency",
         "lean_workers",
@@ -96,7 +98,12 @@ class Sink(Protocol):
 
     def attempt(self, tally: Tally, record: AttemptRecord) -> None: ...
 
-    def problem(self, tally: Tally, name: str, line: str) -> None: ...
+    def problem_done(self, tally: Tally, name: str, proved: int, samples: int) -> None:
+        """Every sample of ``name`` has finished; ``proved`` of its ``samples`` (this run's and
+        earlier runs' in the same directory) were proved."""
+        ...
+
+    def problem_skipped(self, tally: Tally, name: str, line: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -117,13 +124,23 @@ Work = list[tuple[Problem, list[int]]]
 
 
 class Recorder:
-    """Journals each record as it ends, keeps the totals and tells the progress sink."""
+    """Journals each record as it ends, keeps the totals and tells the progress sink.
 
-    def __init__(self, journal: Records, sink: Sink, work: Work) -> None:
+    ``earlier`` holds, per problem, the samples proved and finished by earlier runs in the same
+    directory (kept on resume), so that a problem's line counts all of its samples."""
+
+    def __init__(
+        self,
+        journal: Records,
+        sink: Sink,
+        work: Work,
+        earlier: dict[str, tuple[int, int]] | None = None,
+    ) -> None:
         self.journal = journal
         self.sink = sink
         self.tally = Tally(total=sum(len(s) for _, s in work), problems_total=len(work))
         self._left = {p.name: len(s) for p, s in work}
+        self._counts = {p.name: list((earlier or {}).get(p.name, (0, 0))) for p, _ in work}
 
     def attempt(self, record: AttemptRecord) -> None:
         self.journal.append(record)
@@ -137,10 +154,13 @@ class Recorder:
         else:
             t.dollars += record.cost_usd
         self.sink.attempt(t, record)
+        counts = self._counts[record.problem]
+        counts[0] += record.outcome is Outcome.PROVED
+        counts[1] += 1
         self._left[record.problem] -= 1
         if self._left[record.problem] == 0:
             t.problems_done += 1
-            self.sink.problem(t, record.problem, "done")
+            self.sink.problem_done(t, record.problem, counts[0], counts[1])
 
     def skipped(self, record: ProblemRecord) -> None:
         """A problem no sample ran on; recorded once, however many samples were asked for."""
@@ -149,7 +169,7 @@ class Recorder:
         self._left[record.problem] = 0
         self.tally.problems_done += 1
         what = "dataset error" if record.status == "dataset_error" else "infra"
-        self.sink.problem(self.tally, record.problem, f"skipped ({what}): {record.message}")
+        self.sink.problem_skipped(self.tally, record.problem, f"skipped ({what}): {record.message}")
 
 
 class Bench:

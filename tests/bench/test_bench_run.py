@@ -367,3 +367,19 @@ def test_a_restarted_server_on_a_new_port_resumes_the_run(
         assert len(restarted.chat_requests) == 2  # only the new samples
     assert len(attempts(tmp_path / "run")) == 4
     assert summary(tmp_path / "run")["mixed_fingerprints"] is False
+
+
+def test_executor_ray_without_ray_is_one_sentence(
+    fake_lean: FakeLean, run_cli: RunCli, tmp_path: Path
+) -> None:
+    from bench_helpers import without
+
+    data = write_problems(tmp_path / "ds", TWO)
+    proc = run_cli(
+        "bench", "run", data, "--model", "builtin:automation", "--executor", "ray",
+        "--out", "run", env={**FAKE_ENV, **without(tmp_path / "blocked", "ray")},
+    )  # fmt: skip
+    assert proc.returncode == 2
+    [line] = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert "--executor ray needs Ray" in line and "leanloop[ray]" in line
+    assert "Traceback" not in proc.stderr

@@ -1,4 +1,10 @@
-"""The proving loop: ask, extract, check, feed back; keep only what the gate accepts."""
+"""The proving loop: ask, extract, check, feed back; keep only what the gate accepts.
+
+:class:`Agent` is the one conversation loop and acceptance path. `prove` and `ci --fill` run it
+through :class:`Prover` (samples raced per target, the first accepted proof wins); `bench` runs
+every sample of it to its end (see :mod:`leanloop.bench.runner`). Either way a proof counts only
+after the gate accepted it, a search tactic was settled, and :meth:`Agent.confirm` (the
+whole-file check) kept it: a benchmark measures what users run."""
 
 from __future__ import annotations
 
@@ -6,12 +12,13 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel
 
 from leanloop.errors import LeanloopError, LeanNotBuiltError, LeanNotFoundError
 from leanloop.gate import Reason, Verdict, judge
-from leanloop.lean.checker import Checker
+from leanloop.lean.checker import Checker, LeanResult
 from leanloop.model import (
     ChatMessage,
     Completion,
@@ -28,7 +35,15 @@ from leanloop.settings import Settings
 from leanloop.source import LeanDocument, code_tokens
 from leanloop.source.targets import Target
 
+if TYPE_CHECKING:
+    from leanloop.writeback import FinalCheck
+
 SEARCH_TACTICS = frozenset({"exact?", "apply?", "simp?", "simp_all?", "aesop?", "rw?"})
+# Verdicts in which Lean did not finish its job: they say nothing certain about the proof.
+LEAN_TROUBLE = frozenset({Reason.TIMEOUT, Reason.CRASH, Reason.JUNK})
+# Reasons decided before Lean runs: no Lean check was spent.
+_NO_CHECK = frozenset({Reason.EMPTY, Reason.FORBIDDEN, Reason.STRUCTURE})
+NO_PROOF = "no_proof"  # a round whose answer held nothing usable
 
 
 class Event(BaseModel):
@@ -50,30 +65,333 @@ Progress = Callable[[Event], None]
 
 
 @dataclass
-class _Tally:
-    attempts: int = 0
-    rounds: int = 0
-    calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    started: float | None = None  # when the first attempt got a slot: queued time is not counted
-    last: Verdict | None = None
-    last_problem: str | None = None
-    broken: str | None = None  # the endpoint answered nothing usable: stop this target
-    notes: list[str] = field(default_factory=list)
-
-    def seconds(self) -> float:
-        return 0.0 if self.started is None else round(time.monotonic() - self.started, 3)
-
-
-@dataclass
 class Accepted:
     target: Target
     extracted: Extracted
     verdict: Verdict
+    doc: LeanDocument  # the document the proof was judged in
+    attempt: int = 0  # 0-based sample
+    round: int = 1  # the round whose answer it was
+    answer: str | None = None  # values given for answer holes (bench `--with-answers`)
+
+
+@dataclass
+class AttemptLog:
+    """What one sample did, filled in as it goes, so that it is complete also when the attempt
+    ends in an exception (an endpoint error)."""
+
+    index: int  # 0-based
+    rounds: int = 0
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    model_seconds: float = 0.0
+    lean_checks: int = 0
+    lean_seconds: float = 0.0
+    # Per rejected round: the gate's reason, or ``no_proof`` when the answer held no usable Lean.
+    rejections: list[str] = field(default_factory=list)
+    last: Verdict | None = None  # the latest verdict that rejected a proof
+    note: str | None = None  # the latest problem, in the user's words
+    trouble: Verdict | None = None  # the latest round Lean could not judge
+    broken: str | None = None  # every round got an empty answer: the endpoint is broken
+
+
+class AnswerProblem(Exception):
+    """An answer hole's value is missing or refused; fed back to the model like an extraction
+    problem. ``refused``: the policy forbids it (a rejection, not a missing answer)."""
+
+    def __init__(self, message: str, *, refused: bool) -> None:
+        super().__init__(message)
+        self.refused = refused
+
+
+class Holes(Protocol):
+    """Answer holes the model fills together with the proof (`bench --with-answers`)."""
+
+    def request(self) -> str:
+        """What the first request adds."""
+        ...
+
+    def reminder(self) -> str:
+        """What every feedback adds."""
+        ...
+
+    def fill(self, answer: str) -> tuple[LeanDocument, Target, str]:
+        """The document with the answer's values in the holes, its target, and the values as
+        given; raises :class:`AnswerProblem`."""
+        ...
+
+
+class Hooks:
+    """What a caller hears during an attempt; every method does nothing by default."""
+
+    def call(self, log: AttemptLog, rnd: int, completion: Completion) -> None:
+        """A model call finished."""
+
+    def rejected(
+        self, log: AttemptLog, rnd: int, message: str, verdict: Verdict | None, informative: bool
+    ) -> None:
+        """A round failed: Lean or the gate rejected the proof (``verdict``), or the answer
+        held none (``verdict`` None). ``informative`` unless the answer was empty, which says
+        nothing about the proof."""
+
+    def accepted(self, accepted: Accepted) -> None:
+        """The gate accepted a proof (before any search tactic in it is settled)."""
+
+
+class Agent:
+    """One conversation loop and one acceptance path for `prove`, `ci --fill` and `bench`."""
+
+    def __init__(
+        self,
+        *,
+        model: Model,
+        checker: Checker,
+        settings: Settings,
+        policy: Policy,
+        prompts: Prompts,
+    ) -> None:
+        self.model = model
+        self.checker = checker
+        self.settings = settings
+        self.policy = policy
+        self.prompts = prompts
+
+    def samples(self) -> int:
+        # The built-in prover is deterministic: more samples would repeat the same proofs.
+        return 1 if self.model.name.startswith("builtin:") else self.settings.samples
+
+    def rounds(self, doc: LeanDocument) -> int:
+        if self.model.name.startswith("builtin:"):
+            from leanloop.model.builtin import portfolio
+
+            return len(portfolio(doc.imports))
+        return self.settings.rounds
+
+    def cost(self, prompt: int, completion: int) -> float | None:
+        return cost(self.settings.prices, self.model.name, prompt, completion)
+
+    def first_request(
+        self, doc: LeanDocument, target: Target, file: str, holes: Holes | None = None
+    ) -> str:
+        first = self.prompts.first_request(doc, target, file, self.settings.context_chars)
+        return first + holes.request() if holes is not None else first
+
+    async def attempt(
+        self,
+        doc: LeanDocument,
+        target: Target,
+        *,
+        first: str,
+        log: AttemptLog,
+        check_file: str,
+        holes: Holes | None = None,
+        hooks: Hooks | None = None,
+    ) -> Accepted | None:
+        """One sample: up to ``rounds`` rounds of answer and feedback; the accepted proof
+        (settled) or None. Fatal problems (the endpoint refuses or is gone, Lean vanished or
+        imports are not built) raise."""
+        hooks = hooks or Hooks()
+        messages = [
+            ChatMessage(role="system", content=self.prompts.system),
+            ChatMessage(role="user", content=first),
+        ]
+        rounds = self.rounds(doc)
+        remind = holes.reminder() if holes is not None else ""
+        empty: list[Completion] = []
+        for rnd in range(1, rounds + 1):
+            log.rounds = rnd
+            request = ProofRequest(
+                target=target.name,
+                mode=target.mode,
+                imports=doc.imports,
+                round=rnd,
+                attempt=log.index,
+            )
+            t0 = time.monotonic()
+            try:
+                completion = await self.model.complete(messages, request)
+            finally:
+                log.model_seconds += time.monotonic() - t0
+            log.calls += 1
+            log.prompt_tokens += completion.prompt_tokens
+            log.completion_tokens += completion.completion_tokens
+            hooks.call(log, rnd, completion)
+            messages.append(ChatMessage(role="assistant", content=completion.text))
+            answered = bool(completion.text.strip())
+            if not answered:
+                empty.append(completion)
+                if len(empty) == rounds:
+                    log.broken = _broken_endpoint(empty)
+                    return None
+            at_doc, at_target, shown = doc, target, None
+            try:
+                if holes is not None:
+                    at_doc, at_target, shown = holes.fill(completion.text)
+                extracted = extract(completion.text, at_doc, at_target)
+            except (ExtractionError, AnswerProblem) as e:
+                refused = isinstance(e, AnswerProblem) and e.refused
+                log.rejections.append(Reason.FORBIDDEN.value if refused else NO_PROOF)
+                log.note = getattr(e, "for_user", None) or str(e)
+                hooks.rejected(log, rnd, log.note, None, answered)
+                feedback = self.prompts.extraction_feedback(str(e), target)
+                messages.append(ChatMessage(role="user", content=feedback + remind))
+                continue
+            verdict = await self._judge(at_doc, at_target, extracted, check_file, log)
+            if verdict.accepted:
+                accepted = Accepted(
+                    at_target, extracted, verdict, at_doc, log.index, rnd, answer=shown
+                )
+                hooks.accepted(accepted)
+                return await self._settle(accepted, check_file, log)
+            assert verdict.reason is not None
+            if verdict.reason in LEAN_TROUBLE:
+                log.trouble = verdict
+            else:
+                log.rejections.append(verdict.reason.value)
+            log.last = verdict
+            log.note = verdict.message
+            hooks.rejected(log, rnd, verdict.message, verdict, True)
+            feedback = self.prompts.feedback_request(verdict, target, self.settings.feedback_chars)
+            messages.append(ChatMessage(role="user", content=feedback + remind))
+        return None
+
+    async def _judge(
+        self,
+        doc: LeanDocument,
+        target: Target,
+        extracted: Extracted,
+        check_file: str,
+        log: AttemptLog,
+    ) -> Verdict:
+        verdict = await judge(
+            doc,
+            target,
+            extracted.answer,
+            self.checker,
+            self.policy,
+            whole_body=extracted.whole_body,
+            file_name=check_file,
+        )
+        if verdict.reason is Reason.NOT_BUILT:
+            raise LeanNotBuiltError(verdict.message)
+        if verdict.reason is Reason.LEAN_UNAVAILABLE:
+            raise LeanNotFoundError(verdict.message)
+        if verdict.reason not in _NO_CHECK:
+            log.lean_checks += 1
+            log.lean_seconds += verdict.lean_seconds
+        return verdict
+
+    async def _settle(self, accepted: Accepted, check_file: str, log: AttemptLog) -> Accepted:
+        """Swap a search tactic (`exact?`) for the proof Lean found, if that is proved too:
+        the file should not re-run a search on every build."""
+        proof = accepted.extracted.proof
+        if accepted.extracted.parts:
+            return accepted  # several holes: each keeps what the model wrote
+        searches = [t for t in code_tokens(proof) if t.text in SEARCH_TACTICS]
+        if len(searches) != 1 or len(accepted.verdict.suggestions) != 1:
+            return accepted
+        tok = searches[0]
+        settled = Extracted(
+            proof[: tok.start] + accepted.verdict.suggestions[0] + proof[tok.end :],
+            accepted.extracted.whole_body,
+        )
+        verdict = await self._judge(accepted.doc, accepted.target, settled, check_file, log)
+        if not verdict.accepted:
+            return accepted
+        return Accepted(
+            accepted.target,
+            settled,
+            verdict,
+            accepted.doc,
+            accepted.attempt,
+            accepted.round,
+            accepted.answer,
+        )
+
+    async def confirm(
+        self,
+        doc: LeanDocument,
+        accepted: list[Accepted],
+        baseline: LeanResult,
+        check_file: str,
+    ) -> FinalCheck:
+        """The whole-file check of ``doc`` with every accepted proof in it: what is kept is
+        what `prove` writes."""
+        from leanloop.writeback import final_check
+
+        chosen = [(a.target, a.extracted.answer, a.extracted.whole_body) for a in accepted]
+        return await final_check(doc, chosen, self.checker, baseline, self.policy, check_file)
+
+
+# ---------------------------------------------------------------------------------------------
+# `prove` and `ci --fill`: the samples of each target raced, the first accepted proof wins.
+
+
+@dataclass
+class _Tally:
+    attempts: list[AttemptLog] = field(default_factory=list)
+    started: float | None = None  # when the first attempt got a slot: queued time is not counted
+    last: Verdict | None = None
+    last_problem: str | None = None
+    broken: str | None = None  # the endpoint answered nothing usable: stop this target
+
+    def seconds(self) -> float:
+        return 0.0 if self.started is None else round(time.monotonic() - self.started, 3)
+
+    def total(self, what: str) -> int:
+        return sum(int(getattr(log, what)) for log in self.attempts)
 
 
 _Outcome = tuple[Accepted | None, BaseException | None]
+
+
+class _ProverHooks(Hooks):
+    def __init__(
+        self, prover: Prover, target: Target, tally: _Tally, launch_more: Callable[[], None]
+    ) -> None:
+        self._prover = prover
+        self._target = target
+        self._tally = tally
+        self._launch_more = launch_more
+
+    def call(self, log: AttemptLog, rnd: int, completion: Completion) -> None:
+        p, c = completion.prompt_tokens, completion.completion_tokens
+        self._prover._progress(
+            Event(
+                target=self._target.name,
+                kind="call",
+                attempt=log.index + 1,
+                round=rnd,
+                prompt_tokens=p,
+                completion_tokens=c,
+                cost_usd=self._prover.agent.cost(p, c),
+            )
+        )
+
+    def rejected(
+        self, log: AttemptLog, rnd: int, message: str, verdict: Verdict | None, informative: bool
+    ) -> None:
+        if verdict is not None:
+            self._tally.last = verdict
+        else:
+            self._tally.last_problem = message
+        self._prover._progress(
+            Event(
+                target=self._target.name,
+                kind="round",
+                attempt=log.index + 1,
+                round=rnd,
+                message=message,
+            )
+        )
+        if informative:
+            self._launch_more()
+
+    def accepted(self, accepted: Accepted) -> None:
+        # Kept at once: if the run stops while the search tactic is settled, the proof is
+        # still written.
+        self._prover.accepted.setdefault(self._target.name, accepted)
 
 
 class Prover:
@@ -93,11 +411,11 @@ class Prover:
         prompts: Prompts,
         progress: Progress | None = None,
     ) -> None:
+        self.agent = Agent(
+            model=model, checker=checker, settings=settings, policy=policy, prompts=prompts
+        )
         self.model = model
-        self.checker = checker
         self.settings = settings
-        self.policy = policy
-        self.prompts = prompts
         self._progress = progress or (lambda e: None)
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._tallies: dict[str, _Tally] = {}
@@ -159,32 +477,41 @@ class Prover:
     def unfinished(self, target: Target, file: str) -> TargetReport:
         """The report of a target the run did not finish: proved if a proof was already
         accepted, else stopped."""
-        report = self._report(target, file, self._tallies.get(target.name) or _Tally())
-        if target.name in self.accepted:
-            self._mark_proved(report, self.accepted[target.name])
+        tally = self._tallies.get(target.name) or _Tally()
+        winner = self.accepted.get(target.name)
+        report = self._report(target, file, tally, winner)
+        if winner is not None:
+            self._mark_proved(report, winner)
         else:
             report.status = Status.STOPPED
             why = str(self.stopped) if self.stopped is not None else "interrupted"
             report.note = f"Not finished: the run stopped ({why.rstrip('.')})."
         return report
 
-    def _report(self, target: Target, file: str, tally: _Tally) -> TargetReport:
+    def _report(
+        self, target: Target, file: str, tally: _Tally, winner: Accepted | None
+    ) -> TargetReport:
+        prompt, completion = tally.total("prompt_tokens"), tally.total("completion_tokens")
+        # The rounds it took: the round of the proof that won, else the longest attempt's.
+        # (Several attempts run at once: their rounds added up say nothing.)
+        rounds = (
+            winner.round
+            if winner is not None
+            else max((log.rounds for log in tally.attempts), default=0)
+        )
         return TargetReport(
             name=target.name,
             file=file,
             line=target.line,
             status=Status.FAILED,
-            attempts=tally.attempts,
-            rounds=tally.rounds,
-            model_calls=tally.calls,
-            prompt_tokens=tally.prompt_tokens,
-            completion_tokens=tally.completion_tokens,
-            cost_usd=self._cost(tally.prompt_tokens, tally.completion_tokens),
+            attempts=len(tally.attempts),
+            rounds=rounds,
+            model_calls=tally.total("calls"),
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            cost_usd=self.agent.cost(prompt, completion),
             seconds=tally.seconds(),
         )
-
-    def _cost(self, prompt: int, completion: int) -> float | None:
-        return cost(self.settings.prices, self.model.name, prompt, completion)
 
     @staticmethod
     def _mark_proved(report: TargetReport, winner: Accepted) -> None:
@@ -196,7 +523,7 @@ class Prover:
     async def prove(self, doc: LeanDocument, target: Target, file: str) -> TargetReport:
         tally = self._tallies[target.name] = _Tally()
         winner = await self._race(doc, target, file, tally)
-        report = self._report(target, file, tally)
+        report = self._report(target, file, tally, winner)
         if winner is not None:
             self.accepted[target.name] = winner
             self._mark_proved(report, winner)
@@ -219,9 +546,9 @@ class Prover:
         By default one sample starts, and each round that fails lets one more start (up to
         ``samples``), so a target proved on the first try costs one model call; ``eager``
         starts them all at once."""
-        samples = self._samples()
+        samples = self.agent.samples()
         # The same for every sample; built once (it walks the file's commands for context).
-        first = self.prompts.first_request(doc, target, file, self.settings.context_chars)
+        first = self.agent.first_request(doc, target, file)
         outcomes: asyncio.Queue[_Outcome] = asyncio.Queue()
         tasks: list[asyncio.Task[None]] = []
 
@@ -257,17 +584,6 @@ class Prover:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    def _samples(self) -> int:
-        # The built-in prover is deterministic: more samples would repeat the same proofs.
-        return 1 if self.model.name.startswith("builtin:") else self.settings.samples
-
-    def _rounds(self, doc: LeanDocument) -> int:
-        if self.model.name.startswith("builtin:"):
-            from leanloop.model.builtin import portfolio
-
-            return len(portfolio(doc.imports))
-        return self.settings.rounds
-
     async def _attempt(
         self,
         doc: LeanDocument,
@@ -278,131 +594,27 @@ class Prover:
         tally: _Tally,
         launch_more: Callable[[], None],
     ) -> Accepted | None:
-        """One sample: up to ``rounds`` rounds of answer and feedback. Each failed round calls
+        """One sample of the shared loop, once a slot is free. Each failed round calls
         ``launch_more`` (the next sample may start)."""
         async with self._slots:
-            tally.attempts += 1
+            log = AttemptLog(index)
+            tally.attempts.append(log)
             if tally.started is None:
                 tally.started = time.monotonic()
                 self._progress(Event(target=target.name, kind="start"))
-            messages = [
-                ChatMessage(role="system", content=self.prompts.system),
-                ChatMessage(role="user", content=first),
-            ]
-            rounds = self._rounds(doc)
-            empty: list[Completion] = []
-            for rnd in range(1, rounds + 1):
-                request = ProofRequest(
-                    target=target.name,
-                    mode=target.mode,
-                    imports=doc.imports,
-                    round=rnd,
-                    attempt=index,
-                )
-                completion = await self.model.complete(messages, request)
-                tally.rounds += 1
-                tally.calls += 1
-                tally.prompt_tokens += completion.prompt_tokens
-                tally.completion_tokens += completion.completion_tokens
-                self._progress(
-                    Event(
-                        target=target.name,
-                        kind="call",
-                        attempt=index + 1,
-                        round=rnd,
-                        prompt_tokens=completion.prompt_tokens,
-                        completion_tokens=completion.completion_tokens,
-                        cost_usd=self._cost(completion.prompt_tokens, completion.completion_tokens),
-                    )
-                )
-                messages.append(ChatMessage(role="assistant", content=completion.text))
-                if not completion.text.strip():
-                    empty.append(completion)
-                    if len(empty) == rounds:
-                        tally.broken = _broken_endpoint(empty)
-                        return None
-                try:
-                    extracted = extract(completion.text, doc, target)
-                except ExtractionError as e:
-                    tally.last_problem = e.for_user
-                    self._round(target, index, rnd, e.for_user)
-                    if completion.text.strip():
-                        # An empty answer says nothing about the proof: no further sample for it.
-                        launch_more()
-                    messages.append(
-                        ChatMessage(
-                            role="user", content=self.prompts.extraction_feedback(str(e), target)
-                        )
-                    )
-                    continue
-                verdict = await judge(
-                    doc,
-                    target,
-                    extracted.answer,
-                    self.checker,
-                    self.policy,
-                    whole_body=extracted.whole_body,
-                    file_name=file_name(file),
-                )
-                self._raise_if_fatal(verdict)
-                if verdict.accepted:
-                    accepted = Accepted(target, extracted, verdict)
-                    # Kept at once: if the run stops while the search tactic is settled, the
-                    # proof is still written.
-                    self.accepted.setdefault(target.name, accepted)
-                    settled = await self._settle(doc, target, file, accepted)
-                    self.accepted[target.name] = settled
-                    return settled
-                tally.last = verdict
-                self._round(target, index, rnd, verdict.message)
-                launch_more()
-                messages.append(
-                    ChatMessage(
-                        role="user",
-                        content=self.prompts.feedback_request(
-                            verdict, target, self.settings.feedback_chars
-                        ),
-                    )
-                )
-        return None
-
-    async def _settle(
-        self, doc: LeanDocument, target: Target, file: str, accepted: Accepted
-    ) -> Accepted:
-        """Swap a search tactic (`exact?`) for the proof Lean found, if that is proved too:
-        the file should not re-run a search on every build."""
-        proof = accepted.extracted.proof
-        if accepted.extracted.parts:
-            return accepted  # several holes: each keeps what the model wrote
-        searches = [t for t in code_tokens(proof) if t.text in SEARCH_TACTICS]
-        if len(searches) != 1 or len(accepted.verdict.suggestions) != 1:
-            return accepted
-        tok = searches[0]
-        settled = proof[: tok.start] + accepted.verdict.suggestions[0] + proof[tok.end :]
-        verdict = await judge(
-            doc,
-            target,
-            settled,
-            self.checker,
-            self.policy,
-            whole_body=accepted.extracted.whole_body,
-            file_name=file_name(file),
-        )
-        if not verdict.accepted:
-            return accepted
-        return Accepted(target, Extracted(settled, accepted.extracted.whole_body), verdict)
-
-    def _round(self, target: Target, index: int, rnd: int, message: str) -> None:
-        self._progress(
-            Event(target=target.name, kind="round", attempt=index + 1, round=rnd, message=message)
-        )
-
-    @staticmethod
-    def _raise_if_fatal(verdict: Verdict) -> None:
-        if verdict.reason is Reason.NOT_BUILT:
-            raise LeanNotBuiltError(verdict.message)
-        if verdict.reason is Reason.LEAN_UNAVAILABLE:
-            raise LeanNotFoundError(verdict.message)
+            result = await self.agent.attempt(
+                doc,
+                target,
+                first=first,
+                log=log,
+                check_file=file_name(file),
+                hooks=_ProverHooks(self, target, tally, launch_more),
+            )
+            if log.broken is not None:
+                tally.broken = log.broken
+            if result is not None:
+                self.accepted[target.name] = result
+            return result
 
 
 def _exception(task: asyncio.Task[TargetReport]) -> BaseException | None:

@@ -20,7 +20,6 @@ from leanloop.report import RunReport, Status
 from leanloop.settings import Settings
 from leanloop.source import LeanDocument
 from leanloop.source.targets import Target, find_targets
-from leanloop.writeback import final_check
 
 Say = Callable[[str], None]
 
@@ -131,8 +130,6 @@ async def prove_file(
             doc,
             targets,
             baseline,
-            checker,
-            policy,
             output,
             say,
             Replay(replayer, settings.replay == "required"),
@@ -154,23 +151,18 @@ async def _finish(
     doc: LeanDocument,
     targets: list[Target],
     baseline: LeanResult,
-    checker: Checker,
-    policy: Policy,
     output: Path | None,
     say: Say,
     replay: Replay,
 ) -> None:
     """The whole-file check and the independent replay (also for a dry run), then the write."""
     path = source.path
-    chosen = [
-        (t, prover.accepted[t.name].extracted.answer, prover.accepted[t.name].extracted.whole_body)
-        for t in targets
-        if t.name in prover.accepted
-    ]
+    chosen = [prover.accepted[t.name] for t in targets if t.name in prover.accepted]
     if not chosen:
         return
     say(f"Checking the whole file with {len(chosen)} new proof(s)…")
-    final = await final_check(doc, chosen, checker, baseline, policy, file_name(str(path)))
+    # The acceptance path bench shares (see Agent.confirm).
+    final = await prover.agent.confirm(doc, chosen, baseline, file_name(str(path)))
     for t in report.targets:
         if t.name in final.dropped:
             t.status = Status.FAILED

@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 import sys
-import traceback
-from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from leanloop.errors import LeanloopError, UsageError
+from leanloop.command import run_command
+from leanloop.errors import UsageError
+from leanloop.options import (
+    BUDGET,
+    OUTPUT,
+    ApiKeyEnvOpt,
+    BackendOpt,
+    BaseUrlOpt,
+    Command,
+    ConcurrencyOpt,
+    EffortOpt,
+    Group,
+    JsonOpt,
+    LeanCmdOpt,
+    ModelOpt,
+    NativeOpt,
+    ReplayOpt,
+    RequestTimeoutOpt,
+    RoundsOpt,
+    SamplesOpt,
+    SandboxOpt,
+    TimeoutOpt,
+)
 from leanloop.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -20,128 +38,13 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     name="leanloop",
+    cls=Group,
     help="Prove Lean 4 theorems with a language model and keep only what Lean accepts.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    # Plain help: the rich layout labels every flag `<bool>` and every repeatable option
-    # `<list[str]>`; click's own says `--samples N` and `--dry-run`.
-    rich_markup_mode=None,
+    rich_markup_mode="rich",
 )
-T = TypeVar("T")
-
-
-def _default(name: str) -> str:
-    """A setting's default as the user would type it (settings files and LEANLOOP_* win)."""
-    value = Settings.model_fields[name].default
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-# Options shared by several commands. Metavars say what to type; an empty one marks a flag.
-JsonOpt = Annotated[
-    bool, typer.Option("--json", metavar="", help="Print the result as JSON on stdout.")
-]
-TimeoutOpt = Annotated[
-    float | None,
-    typer.Option(metavar="SECONDS", help=f"Seconds per Lean run (default: {_default('timeout')})."),
-]
-NativeOpt = Annotated[
-    bool | None,
-    typer.Option(
-        "--allow-native-decide",
-        metavar="",
-        help="Accept proofs that trust compiled code (native_decide) (default: off).",
-    ),
-]
-SandboxOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="required|auto|off",
-        help=f"Run Lean in a sandbox (default: {_default('sandbox')}).",
-    ),
-]
-ReplayOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="auto|required|off",
-        help="The independent replay (SafeVerify) before writing: used when built, demanded, "
-        f"or not run (default: {_default('replay')}).",
-    ),
-]
-BackendOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="cli|repl",
-        help="cli: one `lean --json` run per check; repl: a pool of warm Lean REPLs "
-        f"(default: {_default('backend')}).",
-    ),
-]
-LeanCmdOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="COMMAND",
-        help="Command that checks a file, given its path (default: lake env lean --json).",
-    ),
-]
-ModelOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="NAME",
-        help="Model name, or builtin:automation for the built-in prover "
-        f"(default: {_default('model')}).",
-    ),
-]
-BaseUrlOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="URL",
-        help=f"OpenAI-compatible base URL (default: {_default('base_url')}).",
-    ),
-]
-ApiKeyEnvOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="VARIABLE",
-        help=f"Environment variable holding the API key (default: {_default('api_key_env')}).",
-    ),
-]
-EffortOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="none|high", help="Reasoning effort sent to the model (default: not sent)."
-    ),
-]
-
-
-def _run(
-    coro_fn: Callable[[], Coroutine[Any, Any, T]],
-    interrupted: str = "interrupted; nothing was written.",
-) -> T:
-    """Run a command body; turn our errors into one line and an exit code. ``interrupted`` is
-    what Ctrl-C prints (the bench says how to resume)."""
-    try:
-        return asyncio.run(coro_fn())
-    except LeanloopError as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(e.exit_code) from None
-    except KeyboardInterrupt:
-        typer.echo(interrupted, err=True)
-        raise typer.Exit(130) from None
-    except typer.Exit:
-        raise
-    except Exception as e:
-        if os.environ.get("LEANLOOP_DEBUG"):
-            traceback.print_exc()
-        typer.echo(
-            f"internal error: {type(e).__name__}: {e} (set LEANLOOP_DEBUG=1 for "
-            "details; please report it)",
-            err=True,
-        )
-        raise typer.Exit(70) from None
 
 
 def _settings(path: Path | None, flags: dict[str, Any]) -> Settings:
@@ -239,7 +142,7 @@ def _check_destinations(
             raise UsageError(problem)
 
 
-@app.command()
+@app.command(cls=Command)
 def prove(
     path: Annotated[
         Path, typer.Argument(metavar="FILE", help="The Lean file whose `sorry`s to prove.")
@@ -251,29 +154,12 @@ def prove(
             "-t",
             metavar="NAME",
             help="Only this declaration (full name works; example@LINE for an example); "
-            "repeatable.",
+            "repeatable (default: every declaration with a `sorry`).",
         ),
     ] = None,
-    samples: Annotated[
-        int | None,
-        typer.Option(
-            metavar="N",
-            help="Independent attempts per target; by default a further one starts only after "
-            f"a round failed (default: {_default('samples')}).",
-        ),
-    ] = None,
-    rounds: Annotated[
-        int | None,
-        typer.Option(
-            metavar="N", help=f"Rounds of feedback per attempt (default: {_default('rounds')})."
-        ),
-    ] = None,
-    concurrency: Annotated[
-        int | None,
-        typer.Option(
-            metavar="N", help=f"Attempts running at once (default: {_default('concurrency')})."
-        ),
-    ] = None,
+    samples: SamplesOpt = None,
+    rounds: RoundsOpt = None,
+    concurrency: ConcurrencyOpt = None,
     eager: Annotated[
         bool | None,
         typer.Option(
@@ -281,23 +167,40 @@ def prove(
             metavar="",
             help="Start every sample at once: faster, but a target proved at once still pays "
             "for all of them (default: off).",
+            rich_help_panel=BUDGET,
         ),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", metavar="", help="Prove and check, but write nothing.")
+        bool,
+        typer.Option(
+            "--dry-run",
+            metavar="",
+            help="Prove and check, but write nothing (default: off).",
+            rich_help_panel=OUTPUT,
+        ),
     ] = False,
     output: Annotated[
         Path | None,
-        typer.Option(metavar="FILE", help="Write the proved file here instead of in place."),
+        typer.Option(
+            metavar="FILE",
+            help="Write the proved file here instead of in place (default: in place).",
+            rich_help_panel=OUTPUT,
+        ),
     ] = None,
     report: Annotated[
-        Path | None, typer.Option(metavar="FILE", help="Write a JSON report here.")
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Write a JSON report here (default: none).",
+            rich_help_panel=OUTPUT,
+        ),
     ] = None,
     json_out: JsonOpt = False,
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
     api_key_env: ApiKeyEnvOpt = None,
     reasoning_effort: EffortOpt = None,
+    request_timeout: RequestTimeoutOpt = None,
     lean_cmd: LeanCmdOpt = None,
     timeout: TimeoutOpt = None,
     allow_native_decide: NativeOpt = None,
@@ -324,6 +227,7 @@ def prove(
                 base_url=base_url,
                 api_key_env=api_key_env,
                 reasoning_effort=reasoning_effort,
+                request_timeout=request_timeout,
                 lean_cmd=lean_cmd,
                 timeout=timeout,
                 allow_native_decide=allow_native_decide,
@@ -395,10 +299,10 @@ def prove(
             return 2
         return 0 if result.proved == len(result.targets) else 1
 
-    raise typer.Exit(_run(body))
+    raise typer.Exit(run_command(body))
 
 
-@app.command()
+@app.command(cls=Command)
 def check(
     path: Annotated[Path, typer.Argument(help="The Lean file to check.")],
     json_out: JsonOpt = False,
@@ -426,10 +330,10 @@ def check(
             typer.echo(result.render())
         return 0 if result.ok else 1
 
-    raise typer.Exit(_run(body))
+    raise typer.Exit(run_command(body))
 
 
-@app.command()
+@app.command(cls=Command)
 def doctor(
     path: Annotated[
         Path | None,
@@ -470,10 +374,10 @@ def doctor(
         typer.echo(result.model_dump_json(indent=2) if json_out else result.render())
         return 0 if result.ok else 1
 
-    raise typer.Exit(_run(body))
+    raise typer.Exit(run_command(body))
 
 
-@app.command()
+@app.command(cls=Command)
 def audit(
     path: Annotated[Path, typer.Argument(help="The Lean file to audit.")],
     json_out: JsonOpt = False,
@@ -519,7 +423,31 @@ def audit(
         typer.echo(result.model_dump_json(indent=2) if json_out else result.render())
         return 0 if result.ok else 1
 
-    raise typer.Exit(_run(body))
+    raise typer.Exit(run_command(body))
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from leanloop import __version__
+
+        typer.echo(f"leanloop {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            metavar="",
+            is_eager=True,
+            callback=_show_version,
+            help="Print leanloop's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Prove Lean 4 theorems with a language model and keep only what Lean accepts."""
 
 
 def _register_commands() -> None:

@@ -30,6 +30,7 @@ from pydantic import BaseModel
 
 from leanloop.errors import ConfigError
 from leanloop.lean.checker import LeanResult, interpret
+from leanloop.lean.messages import import_problem, strip_uncaught, uncaught_exceptions
 from leanloop.lean.project import LeanCommand
 from leanloop.lean.runner import Executor, ProcessResult
 from leanloop.settings import Settings
@@ -140,14 +141,16 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 _AXIOM_LIST = re.compile(r"used disallowed axioms\. #\[([^\]]*)\]")
 _FAILED_MARKER = re.compile(r"SafeVerify check failed")
 _PASS_LINES = ("SafeVerify check passed.", "Finished with no errors.", "Finished.")
-# Failures that say nothing about the proof: our .olean is gone or unreadable (lean4
-# src/library/module.cpp: "failed to read file '…', invalid header" / "…, incompatible header"
-# when another Lean build wrote it), or an import cannot be found.
-_INFRA = re.compile(
-    r"object file '[^']*' does not exist|failed to read file|unknown module prefix|"
-    r"object file \S+ of module \S+ does not exist|Target '[^']*' does not import Init"
-)
-_EXCEPTION = "uncaught exception: "
+# Failures that say nothing about the proof: our .olean is gone or unreadable, or an import
+# cannot be found (Lean's own wording, read by `messages.import_problem`), or SafeVerify's own
+# complaint that the target is not a module it can replay.
+_NOT_A_MODULE = re.compile(r"Target '[^']*' does not import Init")
+
+
+def _infra(exception: str) -> bool:
+    return import_problem(exception) is not None or _NOT_A_MODULE.search(exception) is not None
+
+
 _CATEGORY_TEXT = {
     "missing": "a declaration of the original file is missing from the proved file",
     "type": "a theorem's statement differs from the original",
@@ -166,9 +169,7 @@ _CATEGORY_ORDER = tuple(_CATEGORY_TEXT)
 def _findings(lines: Sequence[str]) -> list[ReplayProblem]:
     out: list[ReplayProblem] = []
     for raw in lines:
-        line = raw.strip()
-        if line.startswith(_EXCEPTION):
-            line = line[len(_EXCEPTION) :]
+        line = strip_uncaught(raw)
         if m := _FOUND.search(line):
             why = (m.group("why") or "").strip()
             cat = next((c for key, c in _WHY if key in why), "other")
@@ -214,15 +215,13 @@ def read_verdict(
         )
     # Versions differ in which stream they use; stderr last so the exception ends the text.
     lines = (proc.stdout + "\n" + proc.stderr).splitlines()
-    exceptions = [
-        ln.strip()[len(_EXCEPTION) :] for ln in lines if ln.strip().startswith(_EXCEPTION)
-    ]
+    exceptions = uncaught_exceptions(lines)
     # The target is replayed completely before "Replaying <submission>" is printed, so without
     # that line an exception came from the target (or from setting up), not from the proof.
     in_target = not any(ln.strip() == f"Replaying {submission}" for ln in lines) and any(
         ln.strip() == f"Replaying {target}" for ln in lines
     )
-    infra = [e for e in exceptions if _INFRA.search(e)]
+    infra = [e for e in exceptions if _infra(e)]
     if infra:
         return ReplayVerdict(
             status="error",
@@ -321,7 +320,7 @@ def allow_unproved(verdict: ReplayVerdict, unproved: Collection[str]) -> ReplayV
 def _failure_lines(lines: Sequence[str]) -> list[str]:
     """The problem lines, and everything from the exception on (a kernel message spans lines)."""
     keep = [ln for ln in lines if _findings([ln])]
-    starts = [i for i, ln in enumerate(lines) if ln.strip().startswith(_EXCEPTION)]
+    starts = [i for i, ln in enumerate(lines) if uncaught_exceptions([ln])]
     return keep + (list(lines[starts[0] :]) if starts else [])
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from leanloop.ci.model import CiReport, FailOn
-from leanloop.errors import SandboxError, UsageError
+from leanloop.errors import ConfigError, SandboxError, UsageError
 from leanloop.settings import Settings
 
 
@@ -89,12 +89,24 @@ def require_cage(settings: Settings) -> str | None:
     )
 
 
+# What `--replay off` gives up, said where ci stops for want of SafeVerify.
+WITHOUT_REPLAY = (
+    "To fill without it, pass --replay off: the proofs are then checked by leanloop's gate and "
+    "Lean only, without SafeVerify's independent replay of the proved file through the kernel, "
+    "the check that catches a proof which fools a text-level reading of Lean's output"
+)
+
+
 async def prepare_replayer(settings: Settings, file: Path, scratch: Path) -> Any:
     """The independent replay (issue 13) every filled file passes before it is written; with
-    `--replay required` (ci's default) and no SafeVerify, a setup error before any model call."""
+    `--replay required` (ci's default) and no SafeVerify, a setup error before any model call
+    that says how to go on without it, and what that gives up."""
     from leanloop.session import make_replayer
 
-    return await make_replayer(settings, file, say, scratch)
+    try:
+        return await make_replayer(settings, file, say, scratch)
+    except ConfigError as e:
+        raise ConfigError(f"ci --fill: {str(e).rstrip('.')}. {WITHOUT_REPLAY}.") from None
 
 
 def _write(dest: Path, text: str) -> None:
@@ -206,6 +218,10 @@ async def _check_and_fill(
             say(warning)
         await _fill(report, scope, settings, policy, options, report_dir, checker_for, replayer)
     emit(report, formats, report_dir)
+    if report.fill is not None and report.fill.error is not None:
+        # "A sorry remains" (1) and "the prover could not be used" differ: as `prove` does.
+        say(f"error: {report.fill.error}")
+        return 2
     return report.exit_code
 
 

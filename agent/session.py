@@ -117,8 +117,9 @@ async def make_replayer(
     scratch: Path | None = None,
 ) -> Replayer | None:
     """The independent replay (SafeVerify) for ``file``'s project, caged like every Lean run;
-    None when it is off, or unavailable under `auto` (said once through ``warn``). Under
-    `required` and unavailable: a ConfigError (exit 2) before any model call."""
+    None when it is off, or unavailable under `auto` (one short note through ``warn``; the
+    commands show it at the end of the run). Under `required` and unavailable: a ConfigError
+    (exit 2) before any model call."""
     from leanloop.lean.replay import replayer_for
 
     if settings.replay == "off":
@@ -127,8 +128,9 @@ async def make_replayer(
     scratch = scratch or Path(tempfile.mkdtemp(prefix="leanloop-replay-"))
     # Compiling a file and replaying it take longer than one check; the wall clock decides.
     limits = Limits(memory_mb=settings.memory_mb, cpu_seconds=int(settings.timeout) * 4 + 30)
+    # The checker built beside it has said what the sandbox gives; once is enough.
     executor, _ = make_executor(
-        settings.sandbox, 1, limits, scratch, say, env=child_environment(settings)
+        settings.sandbox, 1, limits, scratch, lambda _: None, env=child_environment(settings)
     )
     command = lean_command(file, settings.lean_cmd)
     return await replayer_for(settings, command, executor, scratch, say)

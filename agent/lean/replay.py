@@ -85,6 +85,9 @@ class ReplayStatus(BaseModel):
     fix: str | None
     lean_version: str | None = None  # the Lean version the tool says it was built with
     project_toolchain: str | None = None  # the project's `lean-toolchain`, stripped
+    # Not set up at all (no SafeVerify in the project, no such command), as opposed to present
+    # but unusable (not built, built with another Lean, not answering as SafeVerify does).
+    missing: bool = False
 
     def summary(self) -> str:
         """One line for `doctor`: what runs, its revision, and the toolchain match."""
@@ -547,7 +550,9 @@ async def replay_status(
                     toolchain,
                 )
             return _unavailable(
-                f"SafeVerify is not part of the project at {root}", INSTALL, toolchain
+                f"SafeVerify is not among the dependencies of the project at {root}",
+                INSTALL,
+                toolchain,
             )
         resolved = [*(prefix or ["lake", "env"]), str(exe), *argv[3:]]
     elif Path(argv[0]).name == "lake":
@@ -616,6 +621,17 @@ def _unavailable(detail: str, fix: str | None, toolchain: str | None) -> ReplayS
         detail=detail,
         fix=fix,
         project_toolchain=toolchain,
+        missing=fix == INSTALL,
+    )
+
+
+def unavailable_note(status: ReplayStatus) -> str:
+    """One short line for a run under `--replay auto` without the tool; the install steps are
+    `leanloop doctor`'s to give."""
+    why = "is not set up here" if status.missing else f"cannot be used here ({status.detail})"
+    return (
+        f"note: SafeVerify {why}, so the proved file was not replayed independently; "
+        "`leanloop doctor` says how to set it up."
     )
 
 
@@ -637,11 +653,7 @@ def make_replayer(
                 f"--replay required, but the {LAYER} is not available ({status.detail}); "
                 f"{status.fix or INSTALL}."
             )
-        fix = f"; {status.fix}" if status.fix else ""
-        warn(
-            f"The {LAYER} is not available, so the final file is not replayed "
-            f"({status.detail}){fix}."
-        )
+        warn(unavailable_note(status))
         return None
     return SafeVerifyReplayer(
         command,

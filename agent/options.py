@@ -66,7 +66,10 @@ class Group(TyperGroup):
 JsonOpt = Annotated[
     bool,
     typer.Option(
-        "--json", metavar="", help="Print the result as JSON on stdout.", rich_help_panel=OUTPUT
+        "--json",
+        metavar="",
+        help="Print the result as JSON on stdout (default: text).",
+        rich_help_panel=OUTPUT,
     ),
 ]
 TimeoutOpt = Annotated[

@@ -487,3 +487,20 @@ def test_import_problems_in_any_text() -> None:
     )
     assert stale is not None and (stale.kind, stale.module) == ("stale", "Demo.Alg")
     assert import_problem("unsolved goals") is None
+
+
+@pytest.mark.parametrize(
+    ("line", "declaration"),
+    [
+        ("(kernel) declaration has metavariables 'Foo.bar'", "Foo.bar"),
+        ("uncaught exception: (kernel) deep recursion detected", None),
+        ("No such constructor Foo.mk", "Foo.mk"),
+        ("Invalid recursor Nat.rec'", "Nat.rec'"),
+    ],
+)
+def test_the_kernels_refusals(line: str, declaration: str | None) -> None:
+    from leanloop.lean.messages import kernel_error
+
+    found = kernel_error(line)
+    assert found is not None and found.declaration == declaration
+    assert kernel_error("Finished with no errors.") is None

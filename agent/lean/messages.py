@@ -304,6 +304,31 @@ def strip_uncaught(line: str) -> str:
     return text[len(_UNCAUGHT) :] if text.startswith(_UNCAUGHT) else text
 
 
+class KernelError(BaseModel):
+    """The kernel refused a declaration; ``declaration`` when the text names it."""
+
+    declaration: str | None = None
+
+
+# The kernel's refusals as a replay prints them: a `KernelException` is shown behind the prefix
+# `(kernel) ` (often naming the declaration in quotes), and `Environment.replay` (Lean's
+# src/Lean/Replay.lean, which lean4checker and SafeVerify call) throws "No such constructor X",
+# "Invalid constructor X", "No such recursor X", … . Taken from SafeVerify's and lean4checker's
+# sources; no run of either is recorded here.
+_KERNEL = (
+    re.compile(r"\(kernel\) [^']*(?:'(?P<name>[^']+)')?"),
+    re.compile(r"(?:Invalid|No such) (?:constructor|recursor) (?P<name>\S+)"),
+)
+
+
+def kernel_error(line: str) -> KernelError | None:
+    """The kernel's refusal in one line of a replay's output, or ``None``."""
+    for pattern in _KERNEL:
+        if m := pattern.search(line):
+            return KernelError(declaration=m.groupdict().get("name"))
+    return None
+
+
 def import_problem(text: str) -> NotBuilt | None:
     """Whether ``text`` (any Lean output, not only a message) says a module or `.olean` could
     not be loaded: missing, or written by another toolchain. See `not_built`."""

@@ -30,7 +30,12 @@ from pydantic import BaseModel
 
 from leanloop.errors import ConfigError
 from leanloop.lean.checker import LeanResult, interpret
-from leanloop.lean.messages import import_problem, strip_uncaught, uncaught_exceptions
+from leanloop.lean.messages import (
+    import_problem,
+    kernel_error,
+    strip_uncaught,
+    uncaught_exceptions,
+)
 from leanloop.lean.project import LeanCommand
 from leanloop.lean.runner import Executor, ProcessResult
 from leanloop.settings import Settings
@@ -123,13 +128,14 @@ _WHY = (
     ("kind mismatch", "kind"),
     ("disallowed axioms", "axioms"),
 )
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+_PATTERNS_FIRST: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^(?P<name>\S+) used disallowed axioms\."), "axioms"),
     (re.compile(r"unsafe constant (?P<name>\S+) detected"), "unsafe"),
     (re.compile(r"partial constant (?P<name>\S+) detected"), "partial"),
     (re.compile(r"kernel verification failed for '(?P<name>[^']+)'"), "kernel"),
-    (re.compile(r"\(kernel\) [^']*(?:'(?P<name>[^']+)')?"), "kernel"),
-    (re.compile(r"(?:Invalid|No such) (?:constructor|recursor) (?P<name>\S+)"), "kernel"),
+)
+# Between the two: the kernel's own refusals, Lean's text (`messages.kernel_error`).
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"suspicious Nat literal in new declaration '(?P<name>[^']+)'"), "kernel"),
     (re.compile(r"is missing \d+ transitive imports required by target"), "imports"),
     (re.compile(r"has no imports \(possible prelude file\)"), "imports"),
@@ -178,15 +184,28 @@ def _findings(lines: Sequence[str]) -> list[ReplayProblem]:
             cat = next((c for key, c in _WHY if key in why), "other")
             out.append(ReplayProblem(category=cat, declaration=m.group("name").strip(), line=line))
             continue
-        for pattern, cat in _PATTERNS:
-            if m := pattern.search(line):
-                name = m.groupdict().get("name")
-                axioms = None
-                if cat == "axioms" and (listed := _AXIOM_LIST.search(line)) is not None:
-                    axioms = [a.strip() for a in listed.group(1).split(",") if a.strip()]
-                out.append(ReplayProblem(category=cat, declaration=name, axioms=axioms, line=line))
-                break
+        if (hit := _first_pattern(_PATTERNS_FIRST, line)) is not None:
+            out.append(hit)
+            continue
+        if (kernel := kernel_error(line)) is not None:
+            out.append(ReplayProblem(category="kernel", declaration=kernel.declaration, line=line))
+            continue
+        if (hit := _first_pattern(_PATTERNS, line)) is not None:
+            out.append(hit)
     return out
+
+
+def _first_pattern(
+    patterns: tuple[tuple[re.Pattern[str], str], ...], line: str
+) -> ReplayProblem | None:
+    for pattern, cat in patterns:
+        if m := pattern.search(line):
+            axioms = None
+            if cat == "axioms" and (listed := _AXIOM_LIST.search(line)) is not None:
+                axioms = [a.strip() for a in listed.group(1).split(",") if a.strip()]
+            name = m.groupdict().get("name")
+            return ReplayProblem(category=cat, declaration=name, axioms=axioms, line=line)
+    return None
 
 
 def _excerpt(lines: Sequence[str], keep: Sequence[str] = ()) -> str:

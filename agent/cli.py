@@ -310,11 +310,9 @@ def prove(
         display = make_display(total) if total else PlainDisplay()
         backends = Backends(display.say)
         try:
-            for job in jobs:  # no Lean to run, a bad --lean-cmd: said before anything else
-                backends.checker(job)
+            await _checkers_first(backends, jobs)
         except BaseException:
             display.close()
-            await backends.aclose()
             raise
         choice = choose_model(jobs[0].settings)
         if choice.notice:
@@ -348,9 +346,12 @@ def prove(
                     done.not_started = [str(j.path) for j in jobs[i + 1 :]]
                     return _interrupted(stop, done, one)
                 except LeanloopError as e:
-                    if one or stops_the_run(e):
+                    if one:
                         raise
                     done.errors.append(file_error(job, e))
+                    if stops_the_run(e):
+                        done.not_started = [str(j.path) for j in jobs[i + 1 :]]
+                        break
                     display.say(f"error: {job.path}: {e}")
                     continue
                 done.results.append(result)
@@ -457,6 +458,7 @@ def check(
             for p in files
         ]
         backends = Backends(_stderr)
+        await _checkers_first(backends, jobs)
         done = Outcome()
         try:
             for i, job in enumerate(jobs):
@@ -514,6 +516,17 @@ def _finish_many(
     if done.errors or done.not_started:
         return 2
     return 0 if ok else 1
+
+
+async def _checkers_first(backends: Any, jobs: list[Any]) -> None:
+    """Every file's checker, before any work: no Lean to run or a bad --lean-cmd is one
+    sentence for the whole command, said before anything else."""
+    try:
+        for job in jobs:
+            backends.checker(job)
+    except BaseException:
+        await backends.aclose()
+        raise
 
 
 def _stderr(message: str) -> None:
@@ -609,6 +622,7 @@ def audit(
         one = single(paths)
         jobs = [Job(p, _settings(p, flags), SourceFile.read(p)) for p in files]
         backends = Backends(_stderr)
+        await _checkers_first(backends, jobs)
         done = Outcome()
         try:
             for i, job in enumerate(jobs):

@@ -215,3 +215,40 @@ def test_audit_without_safe_verify_says_so_once_at_the_end(
     assert [ln for ln in lines if "SafeVerify" in ln] == [lines[-1]]
     assert any(ln.startswith("Running Lean on") for ln in lines[:-1])
     assert cli("audit", "Good.lean", "--replay", "off").stderr.count("SafeVerify") == 0
+
+
+def test_a_problem_every_file_would_meet_is_one_sentence(
+    fake_lean: FakeLean, openai_server: ScriptedOpenAIServer, run_cli: RunCli, tmp_path: Path
+) -> None:
+    tree(tmp_path)
+    for command in ("prove", "check", "audit"):
+        extra = endpoint(openai_server) if command == "prove" else []
+        proc = run_cli(
+            command, "A.lean", "Sub/B.lean", "--lean-cmd", "no-such-lean --json", "--json",
+            *extra, env=KEY_ENV,
+        )  # fmt: skip
+        assert proc.returncode == 2, (command, proc.stdout, proc.stderr)
+        [line] = proc.stderr.strip().splitlines()
+        assert line.startswith("error: Lean was not found: `no-such-lean` is not on PATH")
+    assert openai_server.chat_requests == []
+
+
+def test_a_crash_on_every_file_stops_after_the_first(
+    fake_lean: FakeLean, openai_server: ScriptedOpenAIServer, cli: RunCli, tmp_path: Path
+) -> None:
+    """Lean starts, then cannot run (its executable fails to start the check): the same for
+    every file, so the run stops and names the files not reached."""
+    tree(tmp_path)
+    broken = tmp_path / "broken-lean"
+    broken.write_text("#!/nonexistent/interpreter\n")
+    broken.chmod(0o755)
+    proc = cli(
+        "prove", "A.lean", "Sub/B.lean", "--lean-cmd", f"{broken} --json", "--json",
+        *endpoint(openai_server), env=KEY_ENV,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    batch = json.loads(proc.stdout)
+    [error] = batch["errors"]
+    assert error["file"] == "A.lean" and "could not be started" in error["error"]
+    assert batch["not_started"] == ["Sub/B.lean"]
+    assert openai_server.chat_requests == []

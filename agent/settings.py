@@ -35,7 +35,8 @@ class Settings(BaseModel):
     reasoning_effort: Literal["none", "high"] | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, gt=0)
-    request_timeout: float = Field(default=600.0, gt=0)
+    # Seconds a model request may deliver nothing (a stall) before it is retried once.
+    request_timeout: float = Field(default=60.0, gt=0)
     max_retries: int = Field(default=5, ge=0, le=20)
 
     samples: int = Field(default=4, ge=1, le=1024)

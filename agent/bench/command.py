@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
 def _run(body: Callable[[], Coroutine[Any, Any, int]], resume_hint: str | None = None) -> int:
     """The CLI's command runner (one line and an exit code for our errors); Ctrl-C says how to
     resume."""
-    from leanloop.cli import _run as run_command
+    from leanloop.command import run_command
 
     return run_command(body, "interrupted." + (f" {resume_hint}" if resume_hint else ""))
 

@@ -5,7 +5,8 @@ Loading `import Mathlib` takes seconds to minutes; a REPL that has loaded a head
 checks every later candidate with the same header from that environment. Protocol (see
 ``shared/lean-reference/repl/PROTOCOL.md``): one JSON request per line followed by a blank line;
 each answer is pretty-printed JSON followed by a blank line. Message positions are relative to
-the submitted command, so they are shifted back to the file's lines here.
+the submitted command, so they are shifted back to the file's lines (`messages.repl_message`,
+like every reading of Lean's output, is in `leanloop.lean.messages`).
 
 Every process the pool starts is stopped as a whole (`runner.stop_process`: the cage's inner
 processes too) when it is retired, on ``aclose``, and at interpreter exit for any left over."""
@@ -22,10 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from leanloop.lean.checker import LeanResult, Status
-from leanloop.lean.messages import LeanMessage, Position
+from leanloop.lean.messages import LeanMessage, repl_answer, repl_message
 from leanloop.lean.project import LeanCommand
 from leanloop.lean.runner import Executor, Tracked, kill_tree, stop_process, track
 from leanloop.source import LeanDocument, UnterminatedError
@@ -95,12 +94,9 @@ class _Repl:
                     continue
                 lines.append(line)
             try:
-                answer = json.loads("\n".join(lines))
-            except json.JSONDecodeError:
-                raise ReplFailure("the REPL answered with something that is not JSON") from None
-            if not isinstance(answer, dict):
-                raise ReplFailure("the REPL answered with something that is not a JSON object")
-            return answer
+                return repl_answer("\n".join(lines))
+            except ValueError as e:
+                raise ReplFailure(str(e)) from None
 
         return await asyncio.wait_for(read(), timeout)
 
@@ -121,21 +117,6 @@ def split_header(text: str) -> tuple[str, str, int, int]:
     start = end + len(rest) - len(body)  # where the body starts in the text
     before = text[:start]
     return header, body, before.count("\n"), start - (before.rfind("\n") + 1)
-
-
-def _shift(message: dict[str, Any], lines: int, first_col: int) -> LeanMessage | None:
-    try:
-        msg = LeanMessage.model_validate(message)
-    except ValidationError:
-        return None
-
-    def move(p: Position | None) -> Position | None:
-        if p is None:
-            return None
-        col = p.column + first_col if p.line == 1 else p.column
-        return Position(line=p.line + lines, column=col)
-
-    return msg.model_copy(update={"pos": move(msg.pos), "end_pos": move(msg.end_pos)})
 
 
 class ReplPool:
@@ -223,7 +204,9 @@ class ReplPool:
                 )
             await self._release(repl)
             raw = answer.get("messages", [])
-            messages = [m for m in (_shift(x, lines, first_col) for x in raw) if m is not None]
+            messages = [
+                m for m in (repl_message(x, lines, first_col) for x in raw) if m is not None
+            ]
             if len(messages) != len(raw):
                 return LeanResult(
                     status="junk",
@@ -279,7 +262,7 @@ class ReplPool:
         if "env" not in answer:
             await self._retire(repl)
             raise ReplFailure(str(answer.get("message", answer)))
-        header_messages = [_shift(m, 0, 0) for m in answer.get("messages", [])]
+        header_messages = [repl_message(m) for m in answer.get("messages", [])]
         errors = [m for m in header_messages if m is not None and m.is_error]
         if errors:
             await self._retire(repl)

@@ -14,7 +14,10 @@ a string (the assistant message content) or a dict with optional keys ``content`
 ``delay`` (seconds, before answering) and ``finish_reason`` (default ``"stop"``).  When the
 queue is empty, ``responder(request_json)`` is asked; without one the server answers 500 with
 an OpenAI-style error body.  Requests with ``"stream": true`` are answered as server-sent
-events in the OpenAI chunk format.
+events in the OpenAI chunk format, one event at a time: ``pieces`` (default 1) splits the
+content over that many chunks with ``gap`` seconds between them, and ``stall`` (seconds) stops
+after the first piece, sending nothing more, except an empty chunk every ``keepalive`` seconds
+when that is set, as some servers do while they are stuck.
 """
 
 from __future__ import annotations
@@ -283,7 +286,7 @@ def _make_handler(server: ScriptedOpenAIServer) -> type[BaseHTTPRequestHandler]:
             cid = server._next_id()
             created = int(time.time())
             if request.get("stream"):
-                self._stream(cid, created, model, content, finish, usage, request, status, headers)
+                self._stream(cid, created, model, content, finish, usage, request, spec, headers)
                 return
             completion = {
                 "id": cid,
@@ -311,7 +314,7 @@ def _make_handler(server: ScriptedOpenAIServer) -> type[BaseHTTPRequestHandler]:
             finish: str,
             usage: dict[str, int],
             request: dict[str, Any],
-            status: int,
+            spec: dict[str, Any],
             headers: dict[str, str],
         ) -> None:
             def chunk(delta: dict[str, Any], reason: str | None) -> dict[str, Any]:
@@ -325,24 +328,48 @@ def _make_handler(server: ScriptedOpenAIServer) -> type[BaseHTTPRequestHandler]:
                     ],
                 }
 
-            events: list[dict[str, Any]] = [
-                chunk({"role": "assistant", "content": ""}, None),
-                chunk({"content": content}, None),
-                chunk({}, finish),
-            ]
+            n = max(1, int(spec.get("pieces", 1)))
+            size = -(-len(content) // n) if content else 0
+            pieces = [content[i * size : (i + 1) * size] for i in range(n)] if size else [""]
             options = request.get("stream_options") or {}
-            if isinstance(options, dict) and options.get("include_usage"):
-                events.append(
-                    {
-                        "id": cid,
-                        "object": "chat.completion.chunk",
-                        "created": created,
-                        "model": model,
-                        "choices": [],
-                        "usage": usage,
-                    }
-                )
-            body = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
-            self._send(status, body.encode("utf-8"), headers, content_type="text/event-stream")
+            try:
+                self.send_response(200)
+                for key, value in {"Content-Type": "text/event-stream", **headers}.items():
+                    self.send_header(key, str(value))
+                self.end_headers()
+
+                def send(event: dict[str, Any] | str) -> None:
+                    data = event if isinstance(event, str) else json.dumps(event)
+                    self.wfile.write(f"data: {data}\n\n".encode())
+                    self.wfile.flush()
+
+                send(chunk({"role": "assistant", "content": ""}, None))
+                for i, piece in enumerate(pieces):
+                    if i and spec.get("gap"):
+                        time.sleep(float(spec["gap"]))
+                    send(chunk({"content": piece}, None))
+                    if i == 0 and spec.get("stall"):
+                        end = time.monotonic() + float(spec["stall"])
+                        every = float(spec.get("keepalive") or 0)
+                        while time.monotonic() < end:
+                            time.sleep(min(every or 0.05, max(0.0, end - time.monotonic())))
+                            if every:
+                                send(chunk({}, None))
+                        return  # a stalled stream never finishes
+                send(chunk({}, finish))
+                if isinstance(options, dict) and options.get("include_usage"):
+                    send(
+                        {
+                            "id": cid,
+                            "object": "chat.completion.chunk",
+                            "created": created,
+                            "model": model,
+                            "choices": [],
+                            "usage": usage,
+                        }
+                    )
+                send("[DONE]")
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up
 
     return Handler

@@ -14,14 +14,15 @@ Output formats follow /work/shared/lean-reference/README.md:
   ``-DprintMessageEndPos=true``); information messages are printed bare.
 * exit code 1 when an error-severity message was printed, else 0.
 
-Default semantics (no scenario): declarations (``theorem``/``lemma``/``def``/``abbrev``/``instance``/``structure``/…/
-``example``/``axiom``) are found line by line, ``namespace``/``section``/``end`` are tracked,
-comments and string literals are blanked out, ``sorry``/``admit`` give the
-``declaration uses `sorry` `` warning and axiom ``sorryAx``, ``native_decide`` gives axiom
-``NAME._native.native_decide.ax_1_1``, and ``#print axioms NAME`` answers with an information
-message.  ``FAKE_LEAN_SCENARIO`` (a JSON file ``{"rules": [...]}``) adds scripted errors,
-axioms, hangs, crashes, junk output and missing-olean failures.  Every invocation appends one
-JSON line to ``$FAKE_LEAN_LOG`` when that variable is set.
+Default semantics (no scenario): declarations (``theorem``/``lemma``/``def``/``abbrev``/
+``instance``/``structure``/``example``/``axiom``/…) are found line by line,
+``namespace``/``section``/``end`` are tracked, comments and string literals are blanked out,
+``sorry``/``admit`` give the ``declaration uses `sorry` `` warning and axiom ``sorryAx``,
+``native_decide`` gives axiom ``NAME._native.native_decide.ax_1_1``, and ``#print axioms NAME``
+answers with an information message.  ``FAKE_LEAN_SCENARIO`` (a JSON file
+``{"rules": [...]}``) adds scripted errors, axioms, hangs, crashes, junk output and
+missing-olean failures.  Every invocation appends one JSON line to ``$FAKE_LEAN_LOG`` when
+that variable is set.
 """
 
 from __future__ import annotations

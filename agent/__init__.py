@@ -22,6 +22,7 @@ _EXPORTS = {
     "Reason": "leanloop.gate",
     "Verdict": "leanloop.gate",
     "judge": "leanloop.gate",
+    "Agent": "leanloop.loop",
     "Prover": "leanloop.loop",
     "Policy": "leanloop.policy",
     "RunReport": "leanloop.report",
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
         UsageError,
     )
     from leanloop.gate import Reason, Verdict, judge
-    from leanloop.loop import Prover
+    from leanloop.loop import Agent, Prover
     from leanloop.policy import Policy
     from leanloop.report import RunReport, Status, TargetReport
     from leanloop.settings import Settings, load_settings
@@ -59,6 +60,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "Agent",
     "ConfigError",
     "EndpointAuthError",
     "EndpointError",

@@ -3,182 +3,62 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
-import traceback
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from leanloop.command import INTERRUPT_EXIT, run_command
 from leanloop.errors import LeanloopError, UsageError
-from leanloop.settings import Settings, load_settings
+from leanloop.options import (
+    BUDGET,
+    MODEL,
+    OUTPUT,
+    ApiKeyEnvOpt,
+    BackendOpt,
+    BaseUrlOpt,
+    Command,
+    ConcurrencyOpt,
+    EffortOpt,
+    Group,
+    JsonOpt,
+    LeanCmdOpt,
+    MaxToolCallsOpt,
+    ModelOpt,
+    ModeOpt,
+    NativeOpt,
+    PremisesOpt,
+    ReplayOpt,
+    RequestTimeoutOpt,
+    RoundsOpt,
+    SamplesOpt,
+    SandboxOpt,
+    TimeoutOpt,
+    TokenBudgetOpt,
+    ToolTimeoutOpt,
+)
+from leanloop.settings import Settings
 
 if TYPE_CHECKING:
     from leanloop.report import RunReport
 
 app = typer.Typer(
     name="leanloop",
+    cls=Group,
     help="Prove Lean 4 theorems with a language model and keep only what Lean accepts.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    # Plain help: the rich layout labels every flag `<bool>` and every repeatable option
-    # `<list[str]>`; click's own says `--samples N` and `--dry-run`.
-    rich_markup_mode=None,
+    rich_markup_mode="rich",
 )
-T = TypeVar("T")
-
-
-def _default(name: str) -> str:
-    """A setting's default as the user would type it (settings files and LEANLOOP_* win)."""
-    value = Settings.model_fields[name].default
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-# Options shared by several commands. Metavars say what to type; an empty one marks a flag.
-JsonOpt = Annotated[
-    bool, typer.Option("--json", metavar="", help="Print the result as JSON on stdout.")
-]
-TimeoutOpt = Annotated[
-    float | None,
-    typer.Option(metavar="SECONDS", help=f"Seconds per Lean run (default: {_default('timeout')})."),
-]
-NativeOpt = Annotated[
-    bool | None,
-    typer.Option(
-        "--allow-native-decide",
-        metavar="",
-        help="Accept proofs that trust compiled code (native_decide) (default: off).",
-    ),
-]
-SandboxOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="required|auto|off",
-        help=f"Run Lean in a sandbox (default: {_default('sandbox')}).",
-    ),
-]
-ReplayOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="auto|required|off",
-        help="The independent replay (SafeVerify) before writing: used when built, demanded, "
-        f"or not run (default: {_default('replay')}).",
-    ),
-]
-BackendOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="cli|repl",
-        help="cli: one `lean --json` run per check; repl: a pool of warm Lean REPLs "
-        f"(default: {_default('backend')}).",
-    ),
-]
-LeanCmdOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="COMMAND",
-        help="Command that checks a file, given its path (default: lake env lean --json).",
-    ),
-]
-ModelOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="NAME",
-        help="Model name, or builtin:automation for the built-in prover "
-        f"(default: {_default('model')}).",
-    ),
-]
-BaseUrlOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="URL",
-        help=f"OpenAI-compatible base URL (default: {_default('base_url')}).",
-    ),
-]
-ApiKeyEnvOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="VARIABLE",
-        help=f"Environment variable holding the API key (default: {_default('api_key_env')}).",
-    ),
-]
-EffortOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="none|high", help="Reasoning effort sent to the model (default: not sent)."
-    ),
-]
-
-# `--mode agent` (prove and bench): the model calls leanloop's tools; budgets replace rounds.
-ModeOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="default|agent",
-        help="agent: the model calls check, goals, try_tactic, search and submit_proof "
-        "itself, within the budgets below (default: default).",
-    ),
-]
-MaxToolCallsOpt = Annotated[
-    int | None,
-    typer.Option(
-        metavar="N",
-        help=f"Agent mode: tool calls per attempt (default: {_default('max_tool_calls')}).",
-    ),
-]
-ToolTimeoutOpt = Annotated[
-    float | None,
-    typer.Option(
-        metavar="SECONDS",
-        help=f"Agent mode: seconds per tool call (default: {_default('tool_timeout')}).",
-    ),
-]
-TokenBudgetOpt = Annotated[
-    int | None,
-    typer.Option(metavar="N", help="Agent mode: tokens per attempt (default: no limit)."),
-]
-
-
-def _run(
-    coro_fn: Callable[[], Coroutine[Any, Any, T]],
-    interrupted: str = "interrupted; nothing was written.",
-) -> T:
-    """Run a command body; turn our errors into one line and an exit code. ``interrupted`` is
-    what Ctrl-C prints (the bench says how to resume)."""
-    try:
-        return asyncio.run(coro_fn())
-    except LeanloopError as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(e.exit_code) from None
-    except KeyboardInterrupt:
-        typer.echo(interrupted, err=True)
-        raise typer.Exit(130) from None
-    except typer.Exit:
-        raise
-    except Exception as e:
-        if os.environ.get("LEANLOOP_DEBUG"):
-            traceback.print_exc()
-        typer.echo(
-            f"internal error: {type(e).__name__}: {e} (set LEANLOOP_DEBUG=1 for "
-            "details; please report it)",
-            err=True,
-        )
-        raise typer.Exit(70) from None
 
 
 def _settings(path: Path | None, flags: dict[str, Any]) -> Settings:
-    from leanloop.lean.project import find_lake_root
+    from leanloop.session import settings_for
 
-    dirs = [Path.cwd()]
-    if path is not None and (root := find_lake_root(path.resolve())) is not None:
-        dirs.append(root)
-    return load_settings(flags, dirs)
+    return settings_for(path, flags)
 
 
 def _write_json(dest: Path, data: str) -> str | None:
@@ -267,11 +147,59 @@ def _check_destinations(
             raise UsageError(problem)
 
 
-@app.command()
+PathsArg = Annotated[
+    list[Path],
+    typer.Argument(
+        metavar="PATH...",
+        help="Lean files, or directories (their .lean files, build output left out).",
+        show_default=False,
+    ),
+]
+
+
+def _unwritten_proofs(report: RunReport) -> str:
+    """The verified proofs a run did not write, to paste in by hand (Ctrl-C)."""
+    lines = ["Verified but not written; paste them in, or run again:"]
+    for t in report.targets:
+        if t.name in report.unwritten and t.proof is not None:
+            lines.append(f"{report.file}:{t.line}: {t.name}")
+            lines.extend(f"    {line}" for line in t.proof.splitlines())
+    return "\n".join(lines)
+
+
+def _notes(notes: list[str]) -> None:
+    for note in notes:
+        typer.echo(note, err=True)
+
+
+def _select(jobs: list[Any], names: list[str] | None) -> None:
+    """Each job's targets: all, or those ``names`` pick. With several files, a name has to
+    match in one of them (a theorem lives in one file)."""
+    from leanloop.source.targets import find_targets
+
+    if not names or len(jobs) == 1:
+        for job in jobs:
+            job.targets = find_targets(job.doc, names or None)
+        return
+    for job in jobs:
+        job.targets = []
+    for name in names:
+        problems: list[str] = []
+        for job in jobs:
+            try:
+                picked = find_targets(job.doc, [name])
+            except UsageError as e:
+                problems.append(str(e))
+                continue
+            job.targets += [t for t in picked if t not in job.targets]
+        if len(problems) == len(jobs):
+            has = [p for p in problems if "has no `sorry`" in p]
+            raise UsageError(has[0] if has else f"No theorem named `{name}` in these files.")
+
+
+@app.command(cls=Command)
 def prove(
-    path: Annotated[
-        Path, typer.Argument(metavar="FILE", help="The Lean file whose `sorry`s to prove.")
-    ],
+    paths: PathsArg,
     theorem: Annotated[
         list[str] | None,
         typer.Option(
@@ -279,29 +207,22 @@ def prove(
             "-t",
             metavar="NAME",
             help="Only this declaration (full name works; example@LINE for an example); "
-            "repeatable.",
+            "repeatable (default: every declaration with a `sorry`).",
         ),
     ] = None,
-    samples: Annotated[
-        int | None,
-        typer.Option(
-            metavar="N",
-            help="Independent attempts per target; by default a further one starts only after "
-            f"a round failed (default: {_default('samples')}).",
-        ),
-    ] = None,
-    rounds: Annotated[
-        int | None,
-        typer.Option(
-            metavar="N", help=f"Rounds of feedback per attempt (default: {_default('rounds')})."
-        ),
-    ] = None,
-    concurrency: Annotated[
-        int | None,
-        typer.Option(
-            metavar="N", help=f"Attempts running at once (default: {_default('concurrency')})."
-        ),
-    ] = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key_env: ApiKeyEnvOpt = None,
+    reasoning_effort: EffortOpt = None,
+    request_timeout: RequestTimeoutOpt = None,
+    premises: PremisesOpt = None,
+    mode: ModeOpt = None,
+    samples: SamplesOpt = None,
+    rounds: RoundsOpt = None,
+    concurrency: ConcurrencyOpt = None,
+    max_tool_calls: MaxToolCallsOpt = None,
+    tool_timeout: ToolTimeoutOpt = None,
+    token_budget: TokenBudgetOpt = None,
     eager: Annotated[
         bool | None,
         typer.Option(
@@ -309,210 +230,352 @@ def prove(
             metavar="",
             help="Start every sample at once: faster, but a target proved at once still pays "
             "for all of them (default: off).",
+            rich_help_panel=BUDGET,
         ),
     ] = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", metavar="", help="Prove and check, but write nothing.")
-    ] = False,
-    output: Annotated[
-        Path | None,
-        typer.Option(metavar="FILE", help="Write the proved file here instead of in place."),
-    ] = None,
-    report: Annotated[
-        Path | None, typer.Option(metavar="FILE", help="Write a JSON report here.")
-    ] = None,
-    json_out: JsonOpt = False,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
-    api_key_env: ApiKeyEnvOpt = None,
-    reasoning_effort: EffortOpt = None,
     lean_cmd: LeanCmdOpt = None,
     timeout: TimeoutOpt = None,
     allow_native_decide: NativeOpt = None,
     sandbox: SandboxOpt = None,
     backend: BackendOpt = None,
     replay: ReplayOpt = None,
-    premises: Annotated[
-        int | None,
+    dry_run: Annotated[
+        bool,
         typer.Option(
-            metavar="N",
-            help="Add the top N declarations of the local premise index (the project and its "
-            "packages) for each target to its first prompt (default: 0).",
+            "--dry-run",
+            metavar="",
+            help="Prove and check, but write nothing (default: off).",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Write the proved file here instead of in place; one input file only "
+            "(default: in place).",
+            rich_help_panel=OUTPUT,
         ),
     ] = None,
-    mode: ModeOpt = None,
-    max_tool_calls: MaxToolCallsOpt = None,
-    tool_timeout: ToolTimeoutOpt = None,
-    token_budget: TokenBudgetOpt = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Write a JSON report here (default: none).",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = None,
+    json_out: JsonOpt = False,
 ) -> None:
-    """Prove the `sorry`s of a Lean file; write back only proofs Lean accepted."""
-    from leanloop.files import parse
+    """Prove the `sorry`s of Lean files; write back only proofs Lean accepted."""
+    from leanloop.files import SourceFile, parse
+    from leanloop.inputs import Batch, lean_files, single
+    from leanloop.model import Announcing
     from leanloop.progress import PlainDisplay, make_display
     from leanloop.prove import Interrupted, prove_file
-    from leanloop.session import choose_model, make_checker, make_policy, make_replayer
+    from leanloop.report import RunReport
+    from leanloop.run_files import Backends, Job, Outcome, file_error, stops_the_run
+    from leanloop.session import choose_model, make_policy
+
+    flags = dict(
+        replay=replay,
+        samples=samples,
+        rounds=rounds,
+        concurrency=concurrency,
+        eager=eager,
+        model=model,
+        base_url=base_url,
+        api_key_env=api_key_env,
+        reasoning_effort=reasoning_effort,
+        request_timeout=request_timeout,
+        lean_cmd=lean_cmd,
+        timeout=timeout,
+        allow_native_decide=allow_native_decide,
+        sandbox=sandbox,
+        backend=backend,
+        premises=premises,
+        mode=mode,
+        max_tool_calls=max_tool_calls,
+        tool_timeout=tool_timeout,
+        token_budget=token_budget,
+    )
 
     async def body() -> int:
-        settings = _settings(
-            path,
-            dict(
-                replay=replay,
-                samples=samples,
-                rounds=rounds,
-                concurrency=concurrency,
-                eager=eager,
-                model=model,
-                base_url=base_url,
-                api_key_env=api_key_env,
-                reasoning_effort=reasoning_effort,
-                lean_cmd=lean_cmd,
-                timeout=timeout,
-                allow_native_decide=allow_native_decide,
-                sandbox=sandbox,
-                backend=backend,
-                premises=premises,
-                mode=mode,
-                max_tool_calls=max_tool_calls,
-                tool_timeout=tool_timeout,
-                token_budget=token_budget,
-            ),
-        )
-        from leanloop.files import SourceFile
-        from leanloop.model import Announcing
-        from leanloop.source.targets import find_targets
-
-        # Bad input (unreadable file, unwritable destination, unterminated comment, unknown
-        # theorem) is reported before anything else, so that it is the only line the user sees,
-        # and before Lean runs or the model is paid.
-        source = SourceFile.read(path)
-        _check_destinations(path, output, report, dry_run=dry_run)
-        doc = parse(source)
-        targets = find_targets(doc, theorem or None)
-        checker = make_checker(settings, path)
+        # Bad input (a bad path, an unreadable file, an unwritable destination, an unterminated
+        # comment, an unknown theorem) is reported before anything else, so that it is the only
+        # line the user sees, and before Lean runs or the model is paid.
+        files = lean_files(paths)
+        one = single(paths)
+        if output is not None and len(files) > 1:
+            raise UsageError(
+                "--output takes one Lean file; with several, each is written in place "
+                "(or pass --dry-run)."
+            )
+        jobs = []
+        for path in files:
+            settings = _settings(path, flags)
+            source = SourceFile.read(path)
+            _check_destinations(path, output, report, dry_run=dry_run)
+            jobs.append(Job(path, settings, source, parse(source)))
+        _select(jobs, theorem)
+        total = sum(len(job.targets) for job in jobs)
+        display = make_display(total) if total else PlainDisplay()
+        backends = Backends(display.say)
         try:
-            # `--replay required` without the tool stops here, before any model call.
-            replayer = await make_replayer(settings, path) if targets else None
+            await _checkers_first(backends, jobs)
         except BaseException:
-            await checker.aclose()
+            display.close()
             raise
-        choice = choose_model(settings)
-        display = make_display(len(targets)) if targets else PlainDisplay()
+        choice = choose_model(jobs[0].settings)
         if choice.notice:
             display.say(choice.notice)
         if isinstance(choice.model, Announcing):
             choice.model.set_notifier(display.say)
+        done = Outcome()
         try:
-            hints = await _premise_hints(path, settings.premises, display.say) if targets else None
-            result = await prove_file(
-                source,
-                doc,
-                targets,
-                settings=settings,
-                model=choice.model,
-                checker=checker,
-                policy=make_policy(settings),
-                dry_run=dry_run,
-                output=output,
-                say=display.say,
-                progress=display.event,
-                replayer=replayer,
-                hints=hints,
-            )
-        except Interrupted as stop:
+            for i, job in enumerate(jobs):
+                checker = backends.checker(job)
+                try:
+                    # `--replay required` without the tool stops here, before any model call.
+                    replayer = await backends.replayer(job) if job.targets else None
+                    result = await prove_file(
+                        job.source,
+                        job.doc,
+                        job.targets,
+                        settings=job.settings,
+                        model=choice.model,
+                        checker=checker,
+                        policy=make_policy(job.settings),
+                        dry_run=dry_run,
+                        output=output,
+                        say=display.say,
+                        progress=display.event,
+                        replayer=replayer,
+                    )
+                except Interrupted as stop:
+                    display.close()
+                    done.results.append(stop.report)
+                    done.not_started = [str(j.path) for j in jobs[i + 1 :]]
+                    return _interrupted(stop, done, one)
+                except LeanloopError as e:
+                    if one:
+                        raise
+                    done.errors.append(file_error(job, e))
+                    if stops_the_run(e):
+                        done.not_started = [str(j.path) for j in jobs[i + 1 :]]
+                        break
+                    display.say(f"error: {job.path}: {e}")
+                    continue
+                done.results.append(result)
+                if result.stopped:
+                    done.stopped = result.stopped
+                    done.not_started = [str(j.path) for j in jobs[i + 1 :]]
+                    break
+        except asyncio.CancelledError:
+            # Ctrl-C between two files: what was written before stays, and is named.
+            written = [r.written for r in done.results if r.written]
+            if not written:
+                raise
             display.close()
-            if json_out:
-                typer.echo(stop.report.model_dump_json(indent=2))
-            lost = stop.report.unwritten
-            tail = f" Verified but not written: {', '.join(lost)}." if lost else ""
-            typer.echo(f"{stop}{tail}", err=True)
-            return stop.exit_code
+            typer.echo(
+                "interrupted; nothing more was written. Written before the interrupt: "
+                f"{', '.join(written)}.",
+                err=True,
+            )
+            return INTERRUPT_EXIT
         finally:
             display.close()
             await choice.model.aclose()
-            await checker.aclose()
-        data = result.model_dump_json(indent=2)
+            await backends.aclose()
+        if one:
+            [result] = done.results
+            data = result.model_dump_json(indent=2)
+        else:
+            batch = Batch[RunReport](
+                files=done.results, errors=done.errors, not_started=done.not_started
+            )
+            data = batch.model_dump_json(indent=2)
         report_problem = _write_json(report, data) if report is not None else None
         if json_out:
             typer.echo(data)
-        elif result.targets:
-            typer.echo(_summary(result))
-        problems = [p for p in (result.stopped, result.error, report_problem) if p]
-        for problem in problems:
+        else:
+            shown = [r for r in done.results if r.targets]
+            for k, r in enumerate(shown):
+                if not one:
+                    typer.echo(("\n" if k else "") + f"{r.file}:")
+                typer.echo(_summary(r))
+            if not one and shown:
+                proved = sum(r.proved for r in shown)
+                count = sum(len(r.targets) for r in shown)
+                typer.echo(f"\n{proved}/{count} proved in {len(shown)} file(s).")
+        if any(r.proved and r.replay is None for r in done.results):
+            _notes(backends.notes)
+        problems = [p for r in done.results for p in (r.stopped, r.error) if p]
+        problems += [f"{e.file}: {e.error}" for e in done.errors]
+        if done.not_started:
+            problems.append(f"not started: {', '.join(done.not_started)}")
+        if report_problem:
+            problems.append(report_problem)
+        for problem in dict.fromkeys(problems):
             typer.echo(f"error: {problem}", err=True)
         if problems:
             return 2
-        return 0 if result.proved == len(result.targets) else 1
+        proved = sum(r.proved for r in done.results)
+        return 0 if proved == sum(len(r.targets) for r in done.results) else 1
 
-    raise typer.Exit(_run(body))
+    def _interrupted(stop: Interrupted, done: Outcome, one: bool) -> int:
+        """Ctrl-C: nothing more is written. The verified proofs that were not are printed
+        (as JSON with ``--json``, as text otherwise) and named on the last line."""
+        from leanloop.inputs import Batch
+
+        lost = stop.report.unwritten
+        if json_out:
+            if one:
+                typer.echo(stop.report.model_dump_json(indent=2))
+            else:
+                batch = Batch[RunReport](
+                    files=done.results, errors=done.errors, not_started=done.not_started
+                )
+                typer.echo(batch.model_dump_json(indent=2))
+        elif lost:
+            typer.echo(_unwritten_proofs(stop.report))
+        written = [r.written for r in done.results[:-1] if r.written]
+        before = f" Written before the interrupt: {', '.join(written)}." if written else ""
+        what = str(stop) if not written else "interrupted; nothing more was written."
+        tail = f" Verified but not written: {', '.join(lost)}." if lost else ""
+        typer.echo(f"{what}{before}{tail}", err=True)
+        return stop.exit_code
+
+    raise typer.Exit(run_command(body))
 
 
-async def _premise_hints(
-    path: Path, count: int, say: Callable[[str], None]
-) -> Callable[[Any, Any], Coroutine[Any, Any, str]] | None:
-    """`--premises N`: the index of the file's workspace, and a function giving a target's top N
-    declarations as prompt text."""
-    if count <= 0:
-        return None
-    from leanloop.lean.project import find_lake_root
-    from leanloop.premises.retrieve import open_retriever, render_premises
-
-    root = find_lake_root(path.resolve()) or path.resolve().parent
-    retriever = await open_retriever(root, count, say)
-
-    async def hints(doc: Any, target: Any) -> str:
-        return render_premises(await retriever(doc, target))
-
-    return hints
-
-
-@app.command()
+@app.command(cls=Command)
 def check(
-    path: Annotated[Path, typer.Argument(help="The Lean file to check.")],
-    json_out: JsonOpt = False,
+    paths: PathsArg,
     lean_cmd: LeanCmdOpt = None,
     timeout: TimeoutOpt = None,
+    json_out: JsonOpt = False,
 ) -> None:
-    """Run Lean on a file: its messages, `sorry` count and each theorem's axioms."""
-    from leanloop.inspect import inspect_file
-    from leanloop.session import make_checker
+    """Run Lean on files: their messages, `sorry` count and each theorem's axioms."""
+    from leanloop.files import SourceFile
+    from leanloop.inputs import Batch, lean_files, single
+    from leanloop.inspect import FileCheck, inspect_file
+    from leanloop.run_files import Backends, Job, Outcome, file_error, stops_the_run
 
     async def body() -> int:
-        settings = _settings(path, dict(lean_cmd=lean_cmd, timeout=timeout))
-        from leanloop.files import SourceFile
-
-        SourceFile.read(path)
-        checker = make_checker(settings, path)
-        typer.echo(f"Running Lean on {path}…", err=True)
+        files = lean_files(paths)
+        one = single(paths)
+        jobs = [
+            Job(p, _settings(p, dict(lean_cmd=lean_cmd, timeout=timeout)), SourceFile.read(p))
+            for p in files
+        ]
+        backends = Backends(_stderr)
+        await _checkers_first(backends, jobs)
+        done = Outcome()
         try:
-            result = await inspect_file(path, checker)
+            for i, job in enumerate(jobs):
+                typer.echo(f"Running Lean on {job.path}…", err=True)
+                try:
+                    done.results.append(await inspect_file(job.path, backends.checker(job)))
+                except LeanloopError as e:
+                    if one:
+                        raise
+                    done.errors.append(file_error(job, e))
+                    if stops_the_run(e):
+                        done.not_started = [str(j.path) for j in jobs[i + 1 :]]
+                        break
         finally:
-            await checker.aclose()
-        if json_out:
-            typer.echo(result.model_dump_json(indent=2))
-        else:
-            typer.echo(result.render())
-        return 0 if result.ok else 1
+            await backends.aclose()
+        results: list[FileCheck] = done.results
+        return _finish_many(
+            one=one,
+            json_out=json_out,
+            results=results,
+            done=done,
+            batch_json=lambda: Batch[FileCheck](
+                files=results, errors=done.errors, not_started=done.not_started
+            ).model_dump_json(indent=2),
+            ok=all(r.ok for r in results),
+        )
 
-    raise typer.Exit(_run(body))
+    raise typer.Exit(run_command(body))
 
 
-@app.command()
+def _finish_many(
+    *,
+    one: bool,
+    json_out: bool,
+    results: list[Any],
+    done: Any,
+    batch_json: Callable[[], str],
+    ok: bool,
+    notes: list[str] | None = None,
+) -> int:
+    """Print `check`'s or `audit`'s results: one file's as before, several as a batch. Exit 2
+    when a file could not be processed, else 1 on a finding, else 0."""
+    if json_out:
+        typer.echo(results[0].model_dump_json(indent=2) if one else batch_json())
+    else:
+        for k, r in enumerate(results):
+            if not one:
+                typer.echo(("\n" if k else "") + f"{r.file}:")
+            typer.echo(r.render())
+    _notes(notes or [])
+    for e in done.errors:
+        typer.echo(f"error: {e.file}: {e.error}", err=True)
+    if done.not_started:
+        typer.echo(f"error: not started: {', '.join(done.not_started)}", err=True)
+    if done.errors or done.not_started:
+        return 2
+    return 0 if ok else 1
+
+
+async def _checkers_first(backends: Any, jobs: list[Any]) -> None:
+    """Every file's checker, before any work: no Lean to run or a bad --lean-cmd is one
+    sentence for the whole command, said before anything else."""
+    try:
+        for job in jobs:
+            backends.checker(job)
+    except BaseException:
+        await backends.aclose()
+        raise
+
+
+def _stderr(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+@app.command(cls=Command)
 def doctor(
     path: Annotated[
         Path | None,
         typer.Argument(
-            metavar="PATH", help="A Lean file or project directory (default: the current one)."
+            metavar="PATH",
+            help="A Lean file or project directory (default: the current one).",
+            show_default=False,
         ),
     ] = None,
-    json_out: JsonOpt = False,
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
     api_key_env: ApiKeyEnvOpt = None,
+    probe: Annotated[
+        bool,
+        typer.Option(
+            "--probe",
+            metavar="",
+            help="Also send the endpoint one tiny chat request (one token), since a key can "
+            "list models and still be refused for chat (default: off).",
+            rich_help_panel=MODEL,
+        ),
+    ] = False,
     lean_cmd: LeanCmdOpt = None,
     sandbox: SandboxOpt = None,
     backend: BackendOpt = None,
     replay: ReplayOpt = None,
+    json_out: JsonOpt = False,
 ) -> None:
-    """What leanloop found (Lean, Lake, the project, the endpoint, the sandbox) and what to do.
+    """What leanloop found (Lean, Lake, the project, the endpoint, the sandbox, SafeVerify) and
+    what to do.
 
     It takes the endpoint options `prove` takes and checks the endpoint `prove` would use."""
     from leanloop.doctor import SectionSource, cage_section, diagnose, replay_section
@@ -532,60 +595,110 @@ def doctor(
             ),
         )
         extra: list[SectionSource] = [cage_section, replay_section]
-        result = await diagnose(settings, where, extra=extra)
+        result = await diagnose(settings, where, extra=extra, probe=probe)
         typer.echo(result.model_dump_json(indent=2) if json_out else result.render())
         return 0 if result.ok else 1
 
-    raise typer.Exit(_run(body))
+    raise typer.Exit(run_command(body))
 
 
-@app.command()
+@app.command(cls=Command)
 def audit(
-    path: Annotated[Path, typer.Argument(help="The Lean file to audit.")],
-    json_out: JsonOpt = False,
+    paths: PathsArg,
     lean_cmd: LeanCmdOpt = None,
     timeout: TimeoutOpt = None,
     allow_native_decide: NativeOpt = None,
     sandbox: SandboxOpt = None,
     backend: BackendOpt = None,
     replay: ReplayOpt = None,
+    json_out: JsonOpt = False,
 ) -> None:
-    """Run the acceptance gate on a file as it stands; exit 1 on any finding."""
-    from leanloop.audit import audit_file
-    from leanloop.session import make_checker, make_policy, make_replayer
+    """Run the acceptance gate on files as they stand; exit 1 on any finding."""
+    from leanloop.audit import AuditReport, audit_file
+    from leanloop.files import SourceFile
+    from leanloop.inputs import Batch, lean_files, single
+    from leanloop.run_files import Backends, Job, Outcome, file_error, stops_the_run
+    from leanloop.session import make_policy
+
+    flags = dict(
+        lean_cmd=lean_cmd,
+        timeout=timeout,
+        allow_native_decide=allow_native_decide,
+        sandbox=sandbox,
+        backend=backend,
+        replay=replay,
+    )
 
     async def body() -> int:
-        settings = _settings(
-            path,
-            dict(
-                lean_cmd=lean_cmd,
-                timeout=timeout,
-                allow_native_decide=allow_native_decide,
-                sandbox=sandbox,
-                backend=backend,
-                replay=replay,
-            ),
-        )
-        from leanloop.files import SourceFile
-
-        SourceFile.read(path)
-        checker = make_checker(settings, path)
-        typer.echo(f"Running Lean on {path}…", err=True)
+        files = lean_files(paths)
+        one = single(paths)
+        jobs = [Job(p, _settings(p, flags), SourceFile.read(p)) for p in files]
+        backends = Backends(_stderr)
+        await _checkers_first(backends, jobs)
+        done = Outcome()
         try:
-            replayer = await make_replayer(settings, path)
-            result = await audit_file(
-                path,
-                checker,
-                make_policy(settings),
-                replayer=replayer,
-                replay_required=settings.replay == "required",
-            )
+            for i, job in enumerate(jobs):
+                checker = backends.checker(job)
+                typer.echo(f"Running Lean on {job.path}…", err=True)
+                try:
+                    replayer = await backends.replayer(job)
+                    done.results.append(
+                        await audit_file(
+                            job.path,
+                            checker,
+                            make_policy(job.settings),
+                            replayer=replayer,
+                            replay_required=job.settings.replay == "required",
+                        )
+                    )
+                except LeanloopError as e:
+                    if one:
+                        raise
+                    done.errors.append(file_error(job, e))
+                    if stops_the_run(e):
+                        done.not_started = [str(j.path) for j in jobs[i + 1 :]]
+                        break
         finally:
-            await checker.aclose()
-        typer.echo(result.model_dump_json(indent=2) if json_out else result.render())
-        return 0 if result.ok else 1
+            await backends.aclose()
+        results: list[AuditReport] = done.results
+        unreplayed = any(r.replay is None for r in results)
+        return _finish_many(
+            one=one,
+            json_out=json_out,
+            results=results,
+            done=done,
+            batch_json=lambda: Batch[AuditReport](
+                files=results, errors=done.errors, not_started=done.not_started
+            ).model_dump_json(indent=2),
+            ok=all(r.ok for r in results),
+            notes=backends.notes if unreplayed else [],
+        )
 
-    raise typer.Exit(_run(body))
+    raise typer.Exit(run_command(body))
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from leanloop import __version__
+
+        typer.echo(f"leanloop {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            metavar="",
+            is_eager=True,
+            callback=_show_version,
+            help="Print leanloop's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Prove Lean 4 theorems with a language model and keep only what Lean accepts."""
 
 
 def _register_commands() -> None:

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from leanloop.errors import LeanloopError
 from leanloop.lean.project import find_lake_root
 from leanloop.lean.runner import run_process
-from leanloop.settings import Settings
+from leanloop.settings import BUILTIN_MODEL, Settings
 
 _DEFAULT_BASE_URL = str(Settings.model_fields["base_url"].default).rstrip("/")
 _PROBE_TIMEOUT = 20.0
@@ -25,6 +25,8 @@ class Finding(BaseModel):
     ok: bool
     detail: str
     fix: str | None = None
+    # Not there, but nothing needs it: shown as a note, and `doctor` still exits 0.
+    optional: bool = False
 
 
 class Section(BaseModel):
@@ -48,9 +50,8 @@ class Diagnosis(BaseModel):
 
     @property
     def ok(self) -> bool:
-        return all(f.ok for f in self.findings) and all(
-            f.ok for s in self.sections for f in s.findings
-        )
+        every = [*self.findings, *(f for s in self.sections for f in s.findings)]
+        return all(f.ok or f.optional for f in every)
 
     def render(self) -> str:
         lines = _render_findings(self.findings)
@@ -65,13 +66,15 @@ class Diagnosis(BaseModel):
 def _render_findings(findings: list[Finding]) -> list[str]:
     lines = []
     for f in findings:
-        lines.append(f"{'ok ' if f.ok else 'MISSING'} {f.name}: {f.detail}")
+        label = "ok " if f.ok else ("note" if f.optional else "MISSING")
+        lines.append(f"{label} {f.name}: {f.detail}")
         if f.fix:
             lines.append(f"        -> {f.fix}")
     return lines
 
 
-async def _version(tool: str, cwd: Path, env: dict[str, str]) -> Finding:
+async def _version(tool: str, cwd: Path, env: dict[str, str]) -> tuple[Finding, str]:
+    """The tool's finding and its `--version` output."""
     exe = shutil.which(tool)
     if exe is None:
         return Finding(
@@ -79,7 +82,7 @@ async def _version(tool: str, cwd: Path, env: dict[str, str]) -> Finding:
             ok=False,
             detail="not found on PATH",
             fix="install Lean with elan: https://github.com/leanprover/elan",
-        )
+        ), ""
     # Lean never sees leanloop's whole environment, not even for `--version` (issue 14).
     proc = await run_process([exe, "--version"], cwd=cwd, timeout=60, env=env)
     text = (proc.stdout or proc.stderr).strip().splitlines()
@@ -89,11 +92,40 @@ async def _version(tool: str, cwd: Path, env: dict[str, str]) -> Finding:
         ok=ok,
         detail=f"{exe}: {text[0] if text else 'no version output'}",
         fix=None if ok else f"`{tool} --version` failed; reinstall with elan",
-    )
+    ), proc.stdout
 
 
-async def _endpoint(settings: Settings, env: Mapping[str, str] | None = None) -> Finding:
-    """The endpoint `prove` would use, decided the same way (see ``session.choose_model``)."""
+def _toolchain(root: Path | None, lean_output: str) -> Finding | None:
+    """Whether the Lean on PATH is the one the project's `lean-toolchain` asks for: checks
+    would otherwise run under another Lean than the project's build (elan, run in the project,
+    picks the right one)."""
+    from leanloop.lean.messages import lean_version
+    from leanloop.lean.replay import project_toolchain, toolchain_matches
+
+    wanted = project_toolchain(root)
+    found = lean_version(lean_output)
+    if wanted is None or found is None:
+        return None
+    match = toolchain_matches(wanted, found)
+    if match is False:
+        return Finding(
+            name="toolchain",
+            ok=False,
+            detail=f"the project's lean-toolchain asks for {wanted}, but the Lean on PATH is "
+            f"{found}: proofs would be checked by another Lean than the project's",
+            fix="install elan, which runs the project's toolchain inside the project, or put "
+            f"Lean {wanted.rsplit(':', 1)[-1].removeprefix('v')} first on PATH",
+        )
+    what = "matches" if match else "may match (a channel or a development build)"
+    return Finding(name="toolchain", ok=True, detail=f"Lean {found} {what} {wanted}")
+
+
+async def _endpoint(
+    settings: Settings, env: Mapping[str, str] | None = None, *, probe: bool = False
+) -> Finding:
+    """The endpoint `prove` would use, decided the same way (see ``session.choose_model``);
+    with ``probe``, also one tiny chat request, since a key may list models and still be
+    refused for chat."""
     env = os.environ if env is None else env
     if settings.model.startswith("builtin:"):
         return Finding(name="endpoint", ok=True, detail="built-in prover, no endpoint needed")
@@ -101,12 +133,15 @@ async def _endpoint(settings: Settings, env: Mapping[str, str] | None = None) ->
     key = env.get(settings.api_key_env, "")
     if not key:
         if url.rstrip("/") == _DEFAULT_BASE_URL:
+            # Nothing is broken: `prove` works, with the built-in prover.
             return Finding(
                 name="endpoint",
                 ok=False,
-                detail=f"{settings.api_key_env} is not set; `prove` will use the built-in prover",
-                fix=f"export {settings.api_key_env}=<your key>, or pass --base-url for a "
-                "self-hosted server",
+                optional=True,
+                detail=f"{settings.api_key_env} is not set, so `prove` uses the built-in "
+                f"prover ({BUILTIN_MODEL})",
+                fix=f"export {settings.api_key_env}=<your key> to use {settings.model}, or "
+                "pass --base-url for a self-hosted server",
             )
         key = "none"  # self-hosted servers usually take any key; `prove` sends this too
     import openai
@@ -169,11 +204,46 @@ async def _endpoint(settings: Settings, env: Mapping[str, str] | None = None) ->
             f"(it lists: {listed or 'nothing'})",
             fix="pass --model with one of the listed names",
         )
-    return Finding(
-        name="endpoint",
-        ok=True,
-        detail=f"{url} answers {keyed} and serves `{settings.model}`",
+    listed_ok = f"{url} answers {keyed} and serves `{settings.model}`"
+    if not probe:
+        return Finding(
+            name="endpoint",
+            ok=True,
+            detail=f"{listed_ok} (chat not tried: --probe sends one tiny request)",
+        )
+    return await _chat(settings, key, listed_ok)
+
+
+async def _chat(settings: Settings, key: str, listed_ok: str) -> Finding:
+    """One chat request of one token, through the client `prove` uses, so that its errors
+    read as they would there (a key refused for chat, a Labs model not enabled, …)."""
+    from leanloop.errors import EndpointError
+    from leanloop.model import ChatMessage, OpenAIModel, ProofRequest
+
+    model = OpenAIModel(
+        model=settings.model,
+        base_url=settings.base_url,
+        api_key=key,
+        api_key_env=settings.api_key_env,
+        max_tokens=1,
+        timeout=_PROBE_TIMEOUT,
+        max_retries=0,
     )
+    try:
+        await model.complete(
+            [ChatMessage(role="user", content="Reply with OK.")],
+            ProofRequest(target="doctor", mode="tactic", imports=[], round=1, attempt=0),
+        )
+    except EndpointError as e:
+        return Finding(
+            name="endpoint",
+            ok=False,
+            detail=f"{listed_ok}, but a chat request failed: {e}",
+            fix=f"check {settings.api_key_env} and the model's access on the provider's side",
+        )
+    finally:
+        await model.aclose()
+    return Finding(name="endpoint", ok=True, detail=f"{listed_ok}, and answered a chat request")
 
 
 def _lean_cmd(command: str) -> Finding:
@@ -225,6 +295,7 @@ async def diagnose(
     *,
     extra: Sequence[SectionSource] = (),
     env: Mapping[str, str] | None = None,
+    probe: bool = False,
 ) -> Diagnosis:
     findings: list[Finding] = []
     if not where.exists():
@@ -242,7 +313,9 @@ async def diagnose(
     from leanloop.session import child_environment
 
     child_env = child_environment(settings)
-    findings += [await _version("lean", cwd, child_env), await _version("lake", cwd, child_env)]
+    lean, lean_output = await _version("lean", cwd, child_env)
+    lake, _ = await _version("lake", cwd, child_env)
+    findings += [lean, lake]
     root = find_lake_root(where.resolve()) if where.exists() else None
     findings.append(
         Finding(
@@ -254,10 +327,12 @@ async def diagnose(
             fix=None if root else "run leanloop inside a Lake project (lake new NAME math)",
         )
     )
+    if (toolchain := _toolchain(root, lean_output)) is not None:
+        findings.append(toolchain)
     if settings.lean_cmd:
         findings.append(_lean_cmd(settings.lean_cmd))
     findings.append(_backend(settings))
-    findings.append(await _endpoint(settings, env))
+    findings.append(await _endpoint(settings, env, probe=probe))
     findings.append(_sandbox(settings))
     sections = [await source(settings, where) for source in extra]
     return Diagnosis(findings=findings, sections=sections)
@@ -293,6 +368,7 @@ async def replay_section(settings: Settings, where: Path) -> Section:
     from leanloop.session import child_environment
 
     title = "Independent replay (SafeVerify)"
+    required = settings.replay == "required"
     if settings.replay == "off":
         return Section(title=title, lines=["off (--replay off)"])
     try:
@@ -300,7 +376,14 @@ async def replay_section(settings: Settings, where: Path) -> Section:
     except LeanloopError as e:
         return Section(
             title=title,
-            findings=[Finding(name="replay", ok=settings.replay != "required", detail=str(e))],
+            findings=[
+                Finding(
+                    name="replay",
+                    ok=False,
+                    optional=not required,
+                    detail=f"unknown until Lean is found ({str(e).rstrip('.')})",
+                )
+            ],
         )
     scratch = Path(tempfile.mkdtemp(prefix="leanloop-doctor-"))
     try:
@@ -315,8 +398,18 @@ async def replay_section(settings: Settings, where: Path) -> Section:
         status = await replay_status(settings, command, executor)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    ok = status.available or settings.replay != "required"
-    return Section(
-        title=title,
-        findings=[Finding(name="replay", ok=ok, detail=status.summary(), fix=status.fix)],
-    )
+    if status.available:
+        finding = Finding(name="replay", ok=True, detail=status.summary())
+    else:
+        # Said plainly: the replay is a second opinion `prove` can do without, unless required.
+        what = "not set up" if status.missing else "cannot be used"
+        finding = Finding(
+            name="replay",
+            ok=False,
+            optional=not required,
+            detail=f"{what}: {status.detail}; proved files are checked by the gate and Lean, "
+            "without SafeVerify's independent replay through the kernel"
+            + (" (--replay required: prove and ci --fill stop)" if required else ""),
+            fix=status.fix,
+        )
+    return Section(title=title, findings=[finding])

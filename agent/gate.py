@@ -6,6 +6,8 @@ returns one :class:`Verdict`. Layers run cheapest first; the first that objects 
 from __future__ import annotations
 
 import asyncio
+import re
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
@@ -25,7 +27,11 @@ from leanloop.lean.project import module_gate_problem, toolchain_version
 from leanloop.policy import Policy
 from leanloop.screen import screen
 from leanloop.source import Declaration, LeanDocument, UnterminatedError, code_tokens
-from leanloop.source.targets import Spliced, Target, proof_lines, splice
+from leanloop.source.clauses import Shape, ShapeError
+from leanloop.source.clauses import shape as proof_shape
+from leanloop.source.probe import probe
+from leanloop.source.targets import Proof, Spliced, SplicedPart, Target, splice
+from leanloop.source.textmap import Assembled
 
 
 class Reason(StrEnum):
@@ -55,10 +61,15 @@ class ProofError(BaseModel):
     text: str
     goals: str | None = None
     added: bool = False  # the message points into text leanloop added, not the user's
+    part: int = 0  # which proof, from 1, for a target with several holes; 0 for one
 
     def where(self) -> str:
         if self.in_proof:
-            return f"line {self.line} of the proof"
+            return (
+                f"line {self.line} of proof {self.part}"
+                if self.part
+                else (f"line {self.line} of the proof")
+            )
         if self.added:
             return "lines leanloop added for the check"
         return f"line {self.line} of the file"
@@ -155,28 +166,31 @@ def reference_text(doc: LeanDocument, decl: Declaration, ref: str) -> str:
     return f"{prefix}theorem {ref} {doc.text[after : decl.header_end].strip()} := sorry\n\n"
 
 
-class CheckedCopy(BaseModel):
+@dataclass(frozen=True)
+class CheckedCopy:
     """The text Lean checks for one candidate: the file cut after the target, a reference copy
-    of the untouched statement before it, an identity check and the axioms sentinel after it."""
+    of the untouched statement before it, the target as the probe gives it (every part of the
+    proof in parentheses, see :mod:`leanloop.source.probe`), then an identity check and the
+    axioms sentinel."""
 
     text: str
     prefix_len: int  # the untouched file text before the target's command
     prefix_lines: int  # lines of that prefix (its last line may continue)
     ref_len: int
-    proof_start: int
-    proof_end: int
-    decl_end: int  # end of the target's command in ``text``
-    proof_lines: list[str]  # the proof as the model wrote it, for mapping columns back
+    probe: Assembled  # the target's declaration, mapped to offsets in ``spliced.text``
+    spliced: Spliced  # the file with the proof in its hole, as it would be written
     decl_lines: tuple[int, int]  # first and last line of the target in ``text``
     identity_line: int
     sentinel_line: int
-    hole_start: int  # the hole in the user's file, for mapping text after the proof back
-    hole_end: int
-    decl_start: int
-    resume: int  # where the user's text after the hole resumes in ``text``
+
+    @property
+    def probe_start(self) -> int:
+        return self.prefix_len + self.ref_len
 
 
-def checked_copy(doc: LeanDocument, target: Target, spliced: Spliced, proof: str) -> CheckedCopy:
+def checked_copy(
+    doc: LeanDocument, target: Target, spliced: Spliced, shapes: tuple[Shape, ...]
+) -> CheckedCopy:
     d = target.decl
     ref = f"leanloop_ref_{target.line}"
     # The reference is elaborated where the target is, so it sees the same context.
@@ -185,22 +199,21 @@ def checked_copy(doc: LeanDocument, target: Target, spliced: Spliced, proof: str
     # namespace left open at the end of the cut copy is accepted; that `#print axioms
     # _root_.Ns.x` resolves a `private` theorem.
     ref_text = reference_text(doc, d, ref)
-    body = spliced.text[d.start : spliced.decl_end]
-    shift = 0
-    if d.full_name is None:
-        # `#print axioms` needs a name: an `example` becomes a theorem in the checked copy only.
-        kw = d.keyword - d.start
-        named = f"theorem {target.local_check_name}"
-        body = body[:kw] + named + body[kw + len("example") :]
-        shift = len(named) - len("example")
-    # Offsets of the spliced declaration, moved to where it stands in the copy.
-    at = shift - d.start
+    shape = shapes[-1]
+    if shape.termination is not None and shape.termination.binders:
+        # `termination_by x y => …` leaves its names outside any parentheses: Lean must read
+        # each as a name (not a keyword of the file's notation) where the target stands.
+        prefix_chain = doc.text[d.start : d.own_start] if d.prefix_end is not None else ""
+        names = " ".join(shape.termination.binders)
+        ref_text += f"{prefix_chain}example := fun ({names} : Unit) => ()\n\n"
+    # `#print axioms` needs a name: an `example` becomes a theorem in the checked copy only.
+    rename = None if d.full_name is not None else f"theorem {target.local_check_name}"
+    checked = probe(doc, target, spliced, shapes, rename=rename)
     prefix = doc.text[: d.start]
     head = prefix + ref_text
-    text = head + body
+    text = head + checked.text
     first_line = head.count("\n") + 1
     last_line = text.count("\n") + 1
-    decl_end = len(text)
     text = text.rstrip() + "\n\n"
     identity_line = text.count("\n") + 1
     text += f"example : type_of% @{ref} := @{target.local_check_name}\n"
@@ -211,17 +224,11 @@ def checked_copy(doc: LeanDocument, target: Target, spliced: Spliced, proof: str
         prefix_len=len(prefix),
         prefix_lines=prefix.count("\n") + 1,
         ref_len=len(ref_text),
-        proof_start=len(head) + spliced.proof_start + at,
-        proof_end=len(head) + spliced.proof_end + at,
-        decl_end=decl_end,
-        proof_lines=proof_lines(proof),
+        probe=checked,
+        spliced=spliced,
         decl_lines=(first_line, last_line),
         identity_line=identity_line,
         sentinel_line=sentinel_line,
-        hole_start=target.hole_start,
-        hole_end=target.hole_end,
-        decl_start=d.start,
-        resume=len(head) + spliced.resume + at,
     )
 
 
@@ -238,7 +245,15 @@ def signature(doc: LeanDocument, decl: Declaration) -> tuple[str, str | None, li
 
 
 def structure_problem(doc: LeanDocument, target: Target, spliced: Spliced) -> str | None:
-    """Layer 2: the spliced declaration must still be one declaration with the same statement.
+    """Layer 2 (see :func:`proof_structure`): why the spliced proof cannot be checked."""
+    found = proof_structure(doc, target, spliced)
+    return found if isinstance(found, str) else None
+
+
+def proof_structure(doc: LeanDocument, target: Target, spliced: Spliced) -> tuple[Shape, ...] | str:
+    """Layer 2: the spliced declaration must still be one declaration with the same statement,
+    and each proof's clauses must be read by Lean as leanloop reads them. Each proof's shape
+    (one per hole), or why not.
 
     Text before the target is untouched and Lean checks nothing after it, so the target's own
     region is all that can change."""
@@ -256,17 +271,67 @@ def structure_problem(doc: LeanDocument, target: Target, spliced: Spliced) -> st
     if signature(region, new)[::2] != signature(doc, d)[::2] or new.name != d.name:
         unsure = f" (leanloop could not place {'; '.join(d.unsure)})" if d.unsure else ""
         return f"After splicing, the theorem's statement changed{unsure}."
+    shapes: list[Shape] = []
+    many = len(spliced.parts) > 1
+    for k, part in enumerate(spliced.parts, 1):
+        which = f"Proof {k}" if many else "The proof"
+        found = _part_structure(doc, d, spliced, part)
+        if isinstance(found, str):
+            return f"{which}: {found}" if many else found
+        shapes.append(found)
+    if shapes[-1].where is not None and new.assign is None and new.arms is None:
+        return (
+            "A `where` helper after a structure instance's fields is not something leanloop "
+            "can check; prove the fields without one."
+        )
+    return tuple(shapes)
+
+
+def _part_structure(
+    doc: LeanDocument, d: Declaration, spliced: Spliced, part: SplicedPart
+) -> Shape | str:
+    try:
+        shape = proof_shape(spliced.text, part.proof_start, part.proof_end)
+    except ShapeError as e:
+        return str(e)
+    except UnterminatedError as e:
+        return f"The proof has an {e}."
     # Every line of the proof after its first must sit deeper than the declaration: Lean ends
     # a tactic block at a line indented less than the block, and what follows is a command.
+    # A clause that belongs to the declaration (`termination_by`, `decreasing_by`, `where`)
+    # may stand at the declaration's own column.
     floor = doc.line_indent(d.own_start)
-    proof = spliced.text[spliced.proof_start : spliced.proof_end]
+    proof = spliced.text[part.proof_start : part.proof_end]
     for ln in proof.replace("\r\n", "\n").split("\n")[1:]:
-        if ln.strip() and len(ln) - len(ln.lstrip(" \t")) <= floor:
-            return (
-                "A line of the proof is not indented past the declaration, so Lean would read "
-                "it as a new command."
+        indent = len(ln) - len(ln.lstrip(" \t"))
+        if not ln.strip() or indent > floor:
+            continue
+        if indent == floor and _CLAUSE_LINE.match(ln.lstrip(" \t")):
+            continue
+        return (
+            "A line of the proof is not indented past the declaration, so Lean would read "
+            "it as a new command."
+        )
+    if shape.has_clauses:
+        after = spliced.text[part.proof_end : spliced.decl_end]
+        if any(t.is_code for t in code_tokens(after)):
+            words = ", ".join(
+                f"`{w}`"
+                for w, there in (
+                    ("termination_by", shape.termination),
+                    ("decreasing_by", shape.decreasing),
+                    ("where", shape.where),
+                )
+                if there is not None
             )
-    return None
+            return (
+                f"The proof's {words} must end the declaration, and this hole is followed by "
+                "more of the declaration."
+            )
+    return shape
+
+
+_CLAUSE_LINE = re.compile(r"(?:termination_by\??|decreasing_by|where)(?![A-Za-z0-9_'!?])")
 
 
 class _CopyIndex:
@@ -297,41 +362,34 @@ class _CopyIndex:
 def _place(copy: CheckedCopy, index: _CopyIndex, msg: LeanMessage) -> ProofError:
     offset = index.offset(msg.pos.line, msg.pos.column)
     goals = goals_of(msg)
-    if copy.proof_start <= offset <= copy.proof_end:
-        proof = copy.text[copy.proof_start : copy.proof_end]
-        before = proof[: offset - copy.proof_start]
-        line = before.count("\n") + 1
-        column = len(before) - (before.rfind("\n") + 1)
-        # Undo the indentation the splice added, so the column is in the model's own text.
-        placed = proof.replace("\r\n", "\n").split("\n")[line - 1]
-        if line <= len(copy.proof_lines):
-            mine = copy.proof_lines[line - 1]
-            added = (len(placed) - len(placed.lstrip())) - (len(mine) - len(mine.lstrip()))
-            column = max(column - added, 0)
-        return ProofError(in_proof=True, line=line, column=column, text=msg.data, goals=goals)
-    user = _user_offset(copy, offset)
-    if user is None:
+    where = _origin(copy, offset)
+    if where is None:
         return ProofError(in_proof=False, line=0, column=0, text=msg.data, goals=goals, added=True)
-    line, column = index.doc.position(user)
+    k, a, b = where
+    if k:
+        # In the model's own coordinates: the splice's indentation undone.
+        part = k if len(copy.spliced.parts) > 1 else 0
+        return ProofError(in_proof=True, line=a, column=b, text=msg.data, goals=goals, part=part)
+    line, column = index.doc.position(a)
     return ProofError(in_proof=False, line=line, column=column, text=msg.data, goals=goals)
 
 
-def _user_offset(copy: CheckedCopy, offset: int) -> int | None:
-    """The offset in the user's file that ``offset`` in the copy comes from; None for text
-    leanloop added (the reference statement, the checks after the target)."""
+def _origin(copy: CheckedCopy, offset: int) -> tuple[int, int, int] | None:
+    """Where ``offset`` in the copy comes from: (k, line, column) in the model's k-th proof
+    (``k`` from 1), (0, offset in the user's file, 0) outside the proofs, None for text leanloop
+    added (the reference statement, the checks after the target)."""
     if offset < copy.prefix_len:
-        return offset
-    head = copy.prefix_len + copy.ref_len
-    if offset < head:
+        return 0, offset, 0
+    start = copy.probe_start
+    if offset < start or offset > start + len(copy.probe.text):
         return None
-    if offset < copy.proof_start:
-        # An `example` is renamed in the copy; past the keyword, columns shift on that line.
-        return min(copy.decl_start + offset - head, copy.hole_start)
-    if copy.resume <= offset <= copy.decl_end:
-        return copy.hole_end + offset - copy.resume
-    if copy.proof_end < offset < copy.resume:
-        return copy.hole_end  # the `)` leanloop wrapped the proof in
-    return None
+    sp = copy.spliced
+    at = copy.probe.source(offset - start)
+    for k, part in enumerate(sp.parts, 1):
+        if part.proof_start <= at <= part.proof_end:
+            line, column = part.laid.model_position(at - part.proof_start)
+            return k, line, column
+    return 0, sp.doc_offset(at), 0
 
 
 def _process_failure(result: LeanResult) -> Verdict | None:
@@ -419,14 +477,15 @@ def is_native(axiom: str) -> bool:
 async def judge(
     doc: LeanDocument,
     target: Target,
-    proof: str,
+    proof: Proof,
     checker: Checker,
     policy: Policy,
     *,
     whole_body: bool = False,
     file_name: str = "Check.lean",
 ) -> Verdict:
-    """Decide whether ``proof`` proves ``target``. The only path to an accepted verdict."""
+    """Decide whether ``proof`` proves ``target`` (for a target with several holes, one proof
+    per hole, in order). The only path to an accepted verdict."""
     prepared = await asyncio.to_thread(prepare, doc, target, proof, policy, whole_body)
     if isinstance(prepared, Verdict):
         return prepared
@@ -435,16 +494,24 @@ async def judge(
 
 
 def prepare(
-    doc: LeanDocument, target: Target, proof: str, policy: Policy, whole_body: bool = False
+    doc: LeanDocument, target: Target, proof: Proof, policy: Policy, whole_body: bool = False
 ) -> CheckedCopy | Verdict:
     """Layers 1 and 2, then the text Lean checks. CPU-bound: the caller runs it off the event
     loop. Only the target's own region is parsed; the rest of the file was parsed once."""
-    if not proof.strip():
-        return Verdict.reject(Reason.EMPTY, "The answer contained no proof.")
-    if (finding := screen(proof, policy)) is not None:
-        return Verdict.reject(Reason.FORBIDDEN, finding)
+    parts = [proof] if isinstance(proof, str) else list(proof)
+    if len(parts) != (1 if whole_body else target.parts):
+        return Verdict.reject(
+            Reason.EMPTY,
+            f"The answer held {len(parts)} proof(s) for {target.parts} `sorry`s.",
+        )
+    for k, part in enumerate(parts, 1):
+        which = f"Proof {k}: " if len(parts) > 1 else ""
+        if not part.strip():
+            return Verdict.reject(Reason.EMPTY, f"{which}The answer contained no proof.")
+        if (finding := screen(part, policy)) is not None:
+            return Verdict.reject(Reason.FORBIDDEN, which + finding)
     spliced = splice(doc, target, proof, whole_body=whole_body)
-    if (problem := structure_problem(doc, target, spliced)) is not None:
-        return Verdict.reject(Reason.STRUCTURE, problem)
-    wrapped = splice(doc, target, proof, whole_body=whole_body, wrap=True)
-    return checked_copy(doc, target, wrapped, proof)
+    shapes = proof_structure(doc, target, spliced)
+    if isinstance(shapes, str):
+        return Verdict.reject(Reason.STRUCTURE, shapes)
+    return checked_copy(doc, target, spliced, shapes)

@@ -16,6 +16,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from leanloop.errors import ConfigError, UsageError
+from leanloop.options import (
+    OUTPUT,
+    ApiKeyEnvOpt,
+    BackendOpt,
+    BaseUrlOpt,
+    Command,
+    LeanCmdOpt,
+    ModelOpt,
+    SandboxOpt,
+    TimeoutOpt,
+)
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -88,10 +99,10 @@ def build_server(toolset: Toolset) -> MCPServer:
 
 
 async def serve(root: Path, settings_flags: dict[str, Any], http: int | None) -> None:
-    from leanloop.cli import _settings
+    from leanloop.session import settings_for
     from leanloop.tools import Toolset
 
-    settings = _settings(root, settings_flags)
+    settings = settings_for(root, settings_flags)
     toolset = Toolset(root, settings, say=_stderr)
     server = build_server(toolset)
     try:
@@ -105,67 +116,64 @@ async def serve(root: Path, settings_flags: dict[str, Any], http: int | None) ->
 
 
 def register(app: typer.Typer) -> None:
-    from leanloop.cli import _run
-
-    @app.command()
-    def mcp(
-        root: Annotated[
-            Path | None,
-            typer.Argument(
-                metavar="ROOT", help="The Lean project's root (default: the current directory)."
-            ),
-        ] = None,
-        http: Annotated[
-            int | None,
-            typer.Option(
-                metavar="PORT",
-                help="Serve streamable HTTP on 127.0.0.1:PORT instead of stdio.",
-            ),
-        ] = None,
-        model: Annotated[
-            str | None, typer.Option(metavar="NAME", help="The model `prove` uses.")
-        ] = None,
-        base_url: Annotated[
-            str | None, typer.Option(metavar="URL", help="OpenAI-compatible base URL for prove.")
-        ] = None,
-        lean_cmd: Annotated[
-            str | None, typer.Option(metavar="COMMAND", help="Command that checks a file.")
-        ] = None,
-        timeout: Annotated[
-            float | None, typer.Option(metavar="SECONDS", help="Seconds per Lean run.")
-        ] = None,
-        sandbox: Annotated[
-            str | None, typer.Option(metavar="required|auto|off", help="Run Lean in a sandbox.")
-        ] = None,
-        backend: Annotated[
-            str | None,
-            typer.Option(metavar="cli|repl", help="cli: `lean --json` per run; repl: warm REPLs."),
-        ] = None,
-    ) -> None:
-        """Serve leanloop's tools (check, goals, try_tactic, search, prove, audit) over MCP."""
-        where = (root or Path.cwd()).resolve()
-
-        async def body() -> int:
-            if not where.is_dir():
-                raise UsageError(f"{where} is not a directory; give the Lean project's root.")
-            if http is not None and not 0 < http < 65536:
-                raise UsageError(f"--http {http} is not a TCP port (1-65535).")
-            try:
-                import mcp.server.mcpserver  # noqa: F401
-            except ImportError:
-                raise ConfigError(MISSING_SDK) from None
-            flags = dict(
-                model=model,
-                base_url=base_url,
-                lean_cmd=lean_cmd,
-                timeout=timeout,
-                sandbox=sandbox,
-                backend=backend,
-            )
-            await serve(where, flags, http)
-            return 0
-
-        raise typer.Exit(_run(body))
+    """Add the command to ``app``; the SDK is imported only when it runs."""
+    app.command("mcp", cls=Command)(mcp_command)
 
 
-__all__ = ["MISSING_SDK", "build_server", "register", "serve"]
+def mcp_command(
+    root: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="ROOT",
+            help="The Lean project's root (default: the current directory).",
+            show_default=False,
+        ),
+    ] = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key_env: ApiKeyEnvOpt = None,
+    lean_cmd: LeanCmdOpt = None,
+    timeout: TimeoutOpt = None,
+    sandbox: SandboxOpt = None,
+    backend: BackendOpt = None,
+    http: Annotated[
+        int | None,
+        typer.Option(
+            metavar="PORT",
+            help="Serve streamable HTTP on 127.0.0.1:PORT instead of stdio (default: stdio).",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = None,
+) -> None:
+    """Serve leanloop's tools (check, goals, try_tactic, search, prove, audit) over MCP.
+
+    The model options are those the `prove` tool uses."""
+    from leanloop.command import run_command
+
+    where = (root or Path.cwd()).resolve()
+
+    async def body() -> int:
+        if not where.is_dir():
+            raise UsageError(f"{where} is not a directory; give the Lean project's root.")
+        if http is not None and not 0 < http < 65536:
+            raise UsageError(f"--http {http} is not a TCP port (1-65535).")
+        try:
+            import mcp.server.mcpserver  # noqa: F401
+        except ImportError:
+            raise ConfigError(MISSING_SDK) from None
+        flags = dict(
+            model=model,
+            base_url=base_url,
+            api_key_env=api_key_env,
+            lean_cmd=lean_cmd,
+            timeout=timeout,
+            sandbox=sandbox,
+            backend=backend,
+        )
+        await serve(where, flags, http)
+        return 0
+
+    raise typer.Exit(run_command(body))
+
+
+__all__ = ["MISSING_SDK", "build_server", "mcp_command", "register", "serve"]

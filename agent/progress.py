@@ -48,6 +48,8 @@ class Counts:
             self.working[event.target] = "working"
         elif event.kind == "round":
             self.working[event.target] = f"attempt {event.attempt}, round {event.round} failed"
+        elif event.kind == "tool":
+            self.working[event.target] = f"attempt {event.attempt}: {event.message}"
         elif event.kind == "call":
             self.calls += 1
             self.tokens += event.prompt_tokens + event.completion_tokens
@@ -98,10 +100,15 @@ class PlainDisplay:
     def event(self, event: Event) -> None:
         if event.kind == "call":
             return
+        if event.kind == "note":
+            self._print(event.message)
+            return
         if event.kind == "start":
             msg = "working"
         elif event.kind == "round":
             msg = f"attempt {event.attempt}, round {event.round}: {event.message}"
+        elif event.kind == "tool":
+            msg = f"attempt {event.attempt}: {event.message}"
         else:
             msg = event.message
         self._print(f"[{event.target}] {msg}")
@@ -145,6 +152,9 @@ class LiveDisplay:
         return text
 
     def event(self, event: Event) -> None:
+        if event.kind == "note":
+            self.say(event.message)
+            return
         self.counts.add(event)
         if event.kind == "proved":
             self._console.print(f"[green]proved[/green] {_escape(event.target)}")

@@ -12,7 +12,7 @@ from leanloop.errors import LeanloopError, LeanNotBuiltError, LeanNotFoundError
 from leanloop.files import SourceFile, atomic_write
 from leanloop.lean.checker import Checker, LeanResult
 from leanloop.lean.replay import Replayer, allow_unproved
-from leanloop.loop import Event, Hints, Prover, file_name
+from leanloop.loop import Event, Prover, file_name
 from leanloop.model import Model
 from leanloop.policy import Policy
 from leanloop.prompts import Prompts
@@ -20,7 +20,6 @@ from leanloop.report import RunReport, Status
 from leanloop.settings import Settings
 from leanloop.source import LeanDocument
 from leanloop.source.targets import Target, find_targets
-from leanloop.writeback import final_check
 
 Say = Callable[[str], None]
 
@@ -89,7 +88,6 @@ async def prove_file(
     say: Say,
     progress: Callable[[Event], None],
     replayer: Replayer | None = None,
-    hints: Hints | None = None,
 ) -> RunReport:
     """Prove ``targets`` of the already-read ``source`` (parsed as ``doc``).
 
@@ -107,21 +105,13 @@ async def prove_file(
     if (problem := baseline_problem(baseline)) is not None:
         raise problem
     blocked = {} if baseline.status != "ok" else blocked_targets(doc, targets, baseline)
-    prompts = Prompts(settings.prompts_dir)
-    agent = None
-    if settings.mode == "agent":
-        from leanloop.agentic import make_agent
-
-        agent = make_agent(model, checker, policy, settings, prompts, path, name)
     prover = Prover(
         model=model,
         checker=checker,
         settings=settings,
         policy=policy,
-        prompts=prompts,
+        prompts=Prompts(settings.prompts_dir),
         progress=progress,
-        hints=hints,
-        agent=agent,
     )
     try:
         report.targets = await prover.prove_all(doc, targets, str(path), blocked)
@@ -140,8 +130,6 @@ async def prove_file(
             doc,
             targets,
             baseline,
-            checker,
-            policy,
             output,
             say,
             Replay(replayer, settings.replay == "required"),
@@ -163,23 +151,18 @@ async def _finish(
     doc: LeanDocument,
     targets: list[Target],
     baseline: LeanResult,
-    checker: Checker,
-    policy: Policy,
     output: Path | None,
     say: Say,
     replay: Replay,
 ) -> None:
     """The whole-file check and the independent replay (also for a dry run), then the write."""
     path = source.path
-    chosen = [
-        (t, prover.accepted[t.name].extracted.proof, prover.accepted[t.name].extracted.whole_body)
-        for t in targets
-        if t.name in prover.accepted
-    ]
+    chosen = [prover.accepted[t.name] for t in targets if t.name in prover.accepted]
     if not chosen:
         return
     say(f"Checking the whole file with {len(chosen)} new proof(s)…")
-    final = await final_check(doc, chosen, checker, baseline, policy, file_name(str(path)))
+    # The acceptance path bench shares (see Agent.confirm).
+    final = await prover.agent.confirm(doc, chosen, baseline, file_name(str(path)))
     for t in report.targets:
         if t.name in final.dropped:
             t.status = Status.FAILED

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from leanloop.policy import FORBIDDEN_OPTION_PREFIXES, NATIVE_TOKENS, SCOPED_BY_IN, Policy
+from leanloop.source.clauses import ShapeError, shape
 from leanloop.source.document import is_command_keyword
 from leanloop.source.scanner import Token, TokenKind, UnterminatedError, ambiguities, tokenize
 
@@ -155,6 +156,16 @@ def _scoped_by_in(tokens: list[Token], i: int) -> bool:
     return False
 
 
+def _helper_starts(proof: str) -> frozenset[int]:
+    """Where the proof's `where` helpers start; empty when its clauses cannot be read (the
+    structure check then says why)."""
+    try:
+        found = shape(proof)
+    except (ShapeError, UnterminatedError):
+        return frozenset()
+    return frozenset(h.start for h in found.helpers)
+
+
 def screen(proof: str, policy: Policy) -> str | None:
     """A sentence naming the first forbidden construct, or ``None`` when the text is clean."""
     if (finding := raw_finding(proof, policy)) is not None:
@@ -166,10 +177,14 @@ def screen(proof: str, policy: Policy) -> str | None:
     for offset, why in ambiguities(proof, all_tokens):
         line = proof.count("\n", 0, offset) + 1
         return f"Line {line} of the proof can be read in more than one way by Lean ({why})."
+    documented = _helper_starts(proof)
     for tok in all_tokens:
-        if tok.kind is TokenKind.DOC_COMMENT:
+        if tok.kind is TokenKind.DOC_COMMENT and not (
+            tok.text.startswith("/--") and tok.start in documented
+        ):
             # `/--` and `/-!` are Lean syntax, not whitespace: a doc comment belongs to a
-            # declaration (or is a command), never inside a proof.
+            # declaration (or is a command), never inside a proof; the one exception is the
+            # doc comment of a `where` helper (`letRecDecl := docComment? …`, Term.lean).
             return "The proof contains a doc comment (`/--` or `/-!`), which starts a command."
     tokens = [t for t in all_tokens if t.is_code]
     for i, tok in enumerate(tokens):

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from leanloop.errors import LeanloopError
-from leanloop.lean.checker import Checker, CliChecker
+from leanloop.errors import ConfigError, LeanloopError
+from leanloop.lean.checker import Checker, CliChecker, LeanResult
 from leanloop.lean.environment import lean_environment
 from leanloop.lean.project import LeanCommand, lean_command
 from leanloop.lean.repl import ReplPool
 from leanloop.lean.replay import Replayer
+from leanloop.lean.runner import Executor, run_process
 from leanloop.lean.sandbox import Limits, make_executor
 from leanloop.model import BuiltinAutomation, Model, OpenAIModel
+from leanloop.model.base import NO_FUNCTION_CALLING
 from leanloop.policy import Policy
-from leanloop.settings import BUILTIN_MODEL, Settings
+from leanloop.settings import BUILTIN_MODEL, Settings, load_settings
 
 DEFAULT_BASE_URL = Settings.model_fields["base_url"].default
 
@@ -31,14 +34,34 @@ class ModelChoice:
     notice: str | None  # one line for the user when we fell back to the built-in prover
 
 
+def settings_for(path: Path | None, flags: Mapping[str, Any]) -> Settings:
+    """The settings of a command run on ``path``: the settings files of the current directory,
+    then of ``path``'s Lake project, the environment, then the flags."""
+    from leanloop.lean.project import find_lake_root
+
+    dirs = [Path.cwd()]
+    if path is not None and (root := find_lake_root(path.resolve())) is not None:
+        dirs.append(root)
+    return load_settings(flags, dirs)
+
+
 def choose_model(settings: Settings, env: Mapping[str, str] | None = None) -> ModelChoice:
     env = os.environ if env is None else env
+    agent = settings.mode == "agent"
     if settings.model.startswith("builtin:"):
+        if agent:
+            raise ConfigError(NO_FUNCTION_CALLING)
         return ModelChoice(BuiltinAutomation(), None)
     key = env.get(settings.api_key_env, "")
     notice = None
     if not key:
         if settings.base_url.rstrip("/") == DEFAULT_BASE_URL:
+            if agent:
+                raise ConfigError(
+                    f"--mode agent needs the model endpoint, and {settings.api_key_env} is not "
+                    f"set: set it to use {settings.model} (or give --base-url of a server with "
+                    "function calling)."
+                )
             return ModelChoice(
                 BuiltinAutomation(),
                 f"No API key: {settings.api_key_env} is not set, so the built-in prover "
@@ -82,8 +105,15 @@ def make_checker(
     executor, status = make_executor(
         settings.sandbox, settings.lean_workers, limits, scratch, say, env=env
     )
-    if status.active:
-        prepare_lake(command, settings.timeout, env)
+    checker = _backend(settings, command, executor, scratch, repl)
+    if status.active and command.project_root is not None and _is_lake(command):
+        return LakeReady(checker, command, settings.timeout, env)
+    return checker
+
+
+def _backend(
+    settings: Settings, command: LeanCommand, executor: Executor, scratch: Path, repl: bool
+) -> Checker:
     if repl:
         return ReplPool(
             command,
@@ -109,8 +139,9 @@ async def make_replayer(
     scratch: Path | None = None,
 ) -> Replayer | None:
     """The independent replay (SafeVerify) for ``file``'s project, caged like every Lean run;
-    None when it is off, or unavailable under `auto` (said once through ``warn``). Under
-    `required` and unavailable: a ConfigError (exit 2) before any model call."""
+    None when it is off, or unavailable under `auto` (one short note through ``warn``; the
+    commands show it at the end of the run). Under `required` and unavailable: a ConfigError
+    (exit 2) before any model call."""
     from leanloop.lean.replay import replayer_for
 
     if settings.replay == "off":
@@ -119,8 +150,9 @@ async def make_replayer(
     scratch = scratch or Path(tempfile.mkdtemp(prefix="leanloop-replay-"))
     # Compiling a file and replaying it take longer than one check; the wall clock decides.
     limits = Limits(memory_mb=settings.memory_mb, cpu_seconds=int(settings.timeout) * 4 + 30)
+    # The checker built beside it has said what the sandbox gives; once is enough.
     executor, _ = make_executor(
-        settings.sandbox, 1, limits, scratch, say, env=child_environment(settings)
+        settings.sandbox, 1, limits, scratch, lambda _: None, env=child_environment(settings)
     )
     command = lean_command(file, settings.lean_cmd)
     return await replayer_for(settings, command, executor, scratch, say)
@@ -132,31 +164,69 @@ def child_environment(settings: Settings) -> dict[str, str]:
     return lean_environment(settings.env_allow, settings.api_key_env)
 
 
-def prepare_lake(command: LeanCommand, timeout: float, env: dict[str, str]) -> None:
+def _is_lake(command: LeanCommand) -> bool:
+    return Path(command.argv[0]).name == "lake"
+
+
+async def prepare_lake(command: LeanCommand, timeout: float, env: dict[str, str]) -> None:
     """Let Lake set the project up (config cache, manifest) before Lean runs caged, where the
     project is read-only. Only the user's own lakefile runs here, never a model's proof, but it
-    gets the same allow-listed environment."""
-    if command.project_root is None or Path(command.argv[0]).name != "lake":
+    gets the same allow-listed environment, and the runner's bounded, tree-wide kill."""
+    if command.project_root is None or not _is_lake(command):
         return
     lake = shutil.which(command.argv[0]) or command.argv[0]
-    try:
-        proc = subprocess.run(
-            [lake, "env", "true"],
-            cwd=command.project_root,
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-            stdin=subprocess.DEVNULL,
-            env=env,
+    proc = await run_process(
+        [lake, "env", "true"], cwd=command.project_root, timeout=timeout, env=env
+    )
+    if proc.start_error:
+        raise LeanloopError(f"Lake could not set up the project: {proc.start_error}.")
+    if proc.timed_out:
+        raise LeanloopError(
+            f"Lake could not set up the project: `lake env true` did not finish within "
+            f"{timeout:g} s."
         )
-    except (OSError, subprocess.TimeoutExpired) as e:
-        raise LeanloopError(f"Lake could not set up the project: {e}.") from None
-    if proc.returncode != 0:
-        out = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip().splitlines()
+    if proc.exit_code != 0:
+        out = (proc.stderr or proc.stdout).strip().splitlines()
         raise LeanloopError(
             "Lake could not set up the project (`lake env true` failed): "
-            + " / ".join(out[:5] or [f"exit code {proc.returncode}"])
+            + " / ".join(out[:5] or [f"exit code {proc.exit_code}"])
         )
+
+
+class LakeReady:
+    """A checker whose first check waits for Lake's set-up (`prepare_lake`), once, off the
+    event loop; a failed set-up fails every check with the same error."""
+
+    def __init__(
+        self, inner: Checker, command: LeanCommand, timeout: float, env: dict[str, str]
+    ) -> None:
+        self.inner = inner
+        self._command = command
+        self._timeout = timeout
+        self._env = env
+        self._lock = asyncio.Lock()
+        self._ready = False
+        self._error: LeanloopError | None = None
+
+    async def check(self, text: str, *, file_name: str = "Check.lean") -> LeanResult:
+        await self._set_up()
+        return await self.inner.check(text, file_name=file_name)
+
+    async def _set_up(self) -> None:
+        async with self._lock:
+            if self._error is not None:
+                raise LeanloopError(self._error.message)
+            if self._ready:
+                return
+            try:
+                await prepare_lake(self._command, self._timeout, self._env)
+            except LeanloopError as e:
+                self._error = e
+                raise
+            self._ready = True
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 def _stderr(msg: str) -> None:

@@ -35,7 +35,8 @@ class Settings(BaseModel):
     reasoning_effort: Literal["none", "high"] | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, gt=0)
-    request_timeout: float = Field(default=600.0, gt=0)
+    # Seconds a model request may deliver nothing (a stall) before it is retried once.
+    request_timeout: float = Field(default=60.0, gt=0)
     max_retries: int = Field(default=5, ge=0, le=20)
 
     samples: int = Field(default=4, ge=1, le=1024)
@@ -68,12 +69,13 @@ class Settings(BaseModel):
     forbid: list[str] = Field(default_factory=list)
 
     # `--mode agent`: the model calls leanloop's tools (check, goals, try_tactic, search,
-    # submit_proof) instead of answering in rounds; budgets per attempt replace the rounds.
+    # submit_proof) between its answers; the budgets bound an attempt's tool turns, and rounds
+    # count only the turns answered in text.
     mode: Literal["default", "agent"] = "default"
     max_tool_calls: int = Field(default=24, ge=1, le=1000)
     tool_timeout: float = Field(default=300.0, gt=0)  # seconds per tool call
     token_budget: int | None = Field(default=None, gt=0)  # prompt + completion tokens
-    # `prove --premises N`: the top N declarations of the local premise index for a target go
+    # `--premises N`: the top N declarations of the local premise index for a target go
     # into its first prompt (0: none).
     premises: int = Field(default=0, ge=0, le=50)
     context_chars: int = Field(default=6000, ge=200)

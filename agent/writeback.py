@@ -12,7 +12,7 @@ from leanloop.gate import Reason, signature
 from leanloop.lean.checker import Checker, LeanResult
 from leanloop.policy import Policy
 from leanloop.source import LeanDocument, UnterminatedError
-from leanloop.source.targets import Target, apply_proofs
+from leanloop.source.targets import Proof, Target, apply_proofs
 
 __all__ = ["FinalCheck", "SourceFile", "atomic_write", "final_check"]
 
@@ -30,7 +30,7 @@ def _first_line(text: str) -> str:
 
 async def _judge_whole(
     doc: LeanDocument,
-    chosen: list[tuple[Target, str, bool]],
+    chosen: list[tuple[Target, Proof, bool]],
     checker: Checker,
     baseline: LeanResult,
     policy: Policy,
@@ -84,7 +84,7 @@ def _commands_outside(doc: LeanDocument, spans: list[tuple[int, int]]) -> list[l
 
 async def final_check(
     doc: LeanDocument,
-    chosen: list[tuple[Target, str, bool]],
+    chosen: list[tuple[Target, Proof, bool]],
     checker: Checker,
     baseline: LeanResult,
     policy: Policy,

@@ -20,7 +20,11 @@ from leanloop.source.targets import find_targets
 def copy_workspace(tmp_path: Path) -> Path:
     """The repo's Lake project layout: lakefile at the root, sources under lean_workspace/."""
     project = tmp_path / "project"
-    shutil.copytree(REPO_ROOT / "lean_workspace", project / "lean_workspace")
+    shutil.copytree(
+        REPO_ROOT / "lean_workspace",
+        project / "lean_workspace",
+        ignore=shutil.ignore_patterns(".lake"),  # a built lean_workspace/replay holds Mathlib
+    )
     shutil.copy(REPO_ROOT / "lakefile.lean", project / "lakefile.lean")
     return project / "lean_workspace" / "LeanloopExamples" / "Basic.lean"
 

@@ -187,11 +187,12 @@ def test_what_the_command_needs_from_tmp_is_bound_back(tmp_path: Path) -> None:
     assert args[args.index("--bind") + 2] == str(tmp_path / "scratch")
 
 
-def test_lake_sets_up_the_project_outside_the_cage_first(
+async def test_lake_sets_up_the_project_outside_the_cage_first(
     fake_lean: FakeLean, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Inside the cage the project is read-only, so Lake's own set-up (`lake env`, which may
-    write `.lake/`) runs first, uncaged: it runs only the user's lakefile."""
+    write `.lake/`) runs first, uncaged, before the first check: it runs only the user's
+    lakefile. A set-up that fails fails the checks with Lake's own words."""
     from leanloop.session import make_checker
     from leanloop.settings import Settings
 
@@ -200,16 +201,71 @@ def test_lake_sets_up_the_project_outside_the_cage_first(
     source.write_text(SOURCE)
     settings = Settings(sandbox="required", env_allow=["FAKE_LEAN_LOG"])
     checker = make_checker(settings, source, print)
-    assert ["lake", "env", "true"] in [inv["argv"] for inv in fake_lean.invocations()]
-    assert checker is not None
+    try:
+        await checker.check(SOURCE)
+        await checker.check(SOURCE)
+    finally:
+        await checker.aclose()
+    setups = [i for i in fake_lean.invocations() if i["argv"] == ["lake", "env", "true"]]
+    assert len(setups) == 1  # once per checker, not once per check
 
     failing = tmp_path / "bin"
     failing.mkdir()
     (failing / "lake").write_text("#!/bin/sh\necho 'error: bad lakefile' >&2\nexit 1\n")
     (failing / "lake").chmod(0o755)
     monkeypatch.setenv("PATH", f"{failing}:{os.environ['PATH']}")
-    with pytest.raises(LeanloopError, match="bad lakefile"):
-        make_checker(settings, source, print)
+    checker = make_checker(settings, source, print)
+    try:
+        for _ in range(2):
+            with pytest.raises(LeanloopError, match="bad lakefile"):
+                await checker.check(SOURCE)
+    finally:
+        await checker.aclose()
+
+
+async def test_lakes_set_up_does_not_stop_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lake's set-up can take a while (it may clone and configure); other work goes on while it
+    runs. The `lake` double waits until the test, running on the same event loop, lets it go:
+    if the set-up blocked the loop, the test could never do so."""
+    import asyncio
+
+    from leanloop.session import make_checker
+    from leanloop.settings import Settings
+
+    started, release, outcome = (tmp_path / n for n in ("started", "release", "outcome"))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "lake").write_text(
+        "#!/bin/sh\n"
+        '[ "$1 $2" = "env true" ] || exit 0\n'
+        f"touch '{started}'\n"
+        "i=0\n"
+        f"while [ ! -e '{release}' ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done\n"
+        f"if [ -e '{release}' ]; then echo released > '{outcome}'; "
+        f"else echo 'gave up' > '{outcome}'; fi\n"
+    )
+    (bin_dir / "lake").chmod(0o755)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "lakefile.lean").write_text("import Lake\n")
+    (project / "T.lean").write_text(SOURCE)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    checker = make_checker(Settings(sandbox="required"), project / "T.lean", print)
+
+    async def let_lake_go() -> None:
+        while not started.exists():
+            await asyncio.sleep(0.01)
+        release.touch()
+
+    helper = asyncio.ensure_future(let_lake_go())
+    try:
+        await checker.check(SOURCE)  # the caged "lean" is the double too: its verdict is moot
+    finally:
+        helper.cancel()
+        await checker.aclose()
+    assert outcome.read_text().strip() == "released"
 
 
 def test_a_scripts_interpreter_under_tmp_is_bound_back(tmp_path: Path) -> None:

@@ -202,6 +202,55 @@ def test_scenario_error_positions(fake_lean: FakeLean, tmp_path: Path) -> None:
     assert info["data"] == "'t' depends on axioms: [sorryAx]"
 
 
+@pytest.mark.parametrize(
+    ("body", "bad"),
+    [
+        # What real Lean cannot read inside parentheses: a command keyword, `open … in` after a
+        # finished term (same line; or a later line outside a tactic block), `in` then `)`.
+        ("(rfl theorem)", "theorem"),
+        ("(rfl open Foo in rfl)", "open"),
+        ("(@fun\n  | 0 => rfl\n  | _ => rfl\n  open Foo in rfl)", "open"),
+        ("(by\n  simp\n  open Foo in)", ")"),
+        ("(by simp open Foo in simp)", "open"),
+    ],
+)
+def test_parse_errors_in_parentheses(
+    fake_lean: FakeLean, tmp_path: Path, body: str, bad: str
+) -> None:
+    source = f"theorem t : True := {body}\n"
+    rc, messages = lean_json(tmp_path, source)
+    assert rc == 1
+    [err] = by_severity(messages, "error")
+    assert err["data"].startswith(f"unexpected token '{bad}'")
+    assert err["endPos"] is None  # parse errors have no end position
+    line = source.splitlines()[err["pos"]["line"] - 1]
+    assert line[err["pos"]["column"] :].startswith(bad)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "(open Foo in rfl)",
+        "(by\n  simp\n  open Foo in exact rfl)",
+        "(by\n  open Foo in\n  simp)",
+        "(exact_mod_cast h)",
+        "(let rec\n  aux : True := trivial,\n  b : True := trivial\n(aux))",
+    ],
+)
+def test_what_lean_reads_in_parentheses_is_no_error(
+    fake_lean: FakeLean, tmp_path: Path, body: str
+) -> None:
+    rc, messages = lean_json(tmp_path, f"theorem t : True := {body}\n")
+    assert (rc, by_severity(messages, "error")) == (0, [])
+
+
+def test_a_files_own_command_keyword_is_one(fake_lean: FakeLean, tmp_path: Path) -> None:
+    source = 'syntax "mycmd" : command\ntheorem t : True := (trivial mycmd)\n'
+    _, messages = lean_json(tmp_path, source)
+    [err] = by_severity(messages, "error")
+    assert err["data"] == "unexpected token 'mycmd'; expected ')', ',' or ':'"
+
+
 def test_scenario_null_end_pos_severity_and_regex(fake_lean: FakeLean, tmp_path: Path) -> None:
     fake_lean.scenario(
         [
@@ -417,8 +466,19 @@ def test_models_endpoint(openai_server: ScriptedOpenAIServer) -> None:
         client.models.list()
 
 
-def test_concurrent_requests_and_delay(openai_server: ScriptedOpenAIServer) -> None:
-    openai_server.push(*({"content": f"r{i}", "delay": 0.5} for i in range(4)))
+def test_concurrent_requests_are_served_in_parallel(openai_server: ScriptedOpenAIServer) -> None:
+    # Each answer waits until all four requests are being served at once: served one at a
+    # time, the barrier breaks and the responder's error comes back as a 500.
+    barrier = threading.Barrier(4, timeout=20)
+    names = iter(f"r{i}" for i in range(4))
+    names_lock = threading.Lock()
+
+    def together(request: dict[str, object]) -> str:
+        barrier.wait()
+        with names_lock:
+            return next(names)
+
+    openai_server.responder = together
     client = client_for(openai_server)
     results: list[str] = []
     lock = threading.Lock()
@@ -431,12 +491,10 @@ def test_concurrent_requests_and_delay(openai_server: ScriptedOpenAIServer) -> N
             results.append(str(resp.choices[0].message.content))
 
     threads = [threading.Thread(target=call) for _ in range(4)]
-    start = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert time.monotonic() - start < 1.5  # served in parallel, not 4 x 0.5 s
     assert sorted(results) == ["r0", "r1", "r2", "r3"]
 
 
@@ -462,3 +520,22 @@ def test_streaming(openai_server: ScriptedOpenAIServer) -> None:
     assert text == "streamed text"
     assert chunks[-1].usage is not None
     assert chunks[-1].usage.completion_tokens == len("streamed text") // 4 + 1
+
+
+@pytest.mark.parametrize(
+    ("source", "at"),
+    [
+        ("instance : Inhabited Nat where\n  default := sorry\n", (1, 0)),
+        ("instance foo : Inhabited Nat := ⟨sorry⟩\n", (1, 9)),
+        ("structure S where\n  x : Nat := sorry\n", (1, 10)),
+        ("lemma wh : True ∧ True where\n  left := trivial\n  right := by sorry\n", (1, 6)),
+        ("def d : Nat := sorry\n", (1, 4)),
+    ],
+)
+def test_every_declaration_kind_warns_of_sorry(
+    fake_lean: FakeLean, tmp_path: Path, source: str, at: tuple[int, int]
+) -> None:
+    _, messages = lean_json(tmp_path, source)
+    [warning] = by_severity(messages, "warning")
+    assert warning["data"] == "declaration uses `sorry`"
+    assert (warning["pos"]["line"], warning["pos"]["column"]) == at

@@ -38,8 +38,8 @@ def model_for(server: ScriptedOpenAIServer, **kw: object) -> OpenAIModel:
 async def test_hanging_endpoint_is_not_called_unreachable(
     openai_server: ScriptedOpenAIServer,
 ) -> None:
-    openai_server.responder = lambda request: {"content": "rfl", "delay": 2}
-    model = model_for(openai_server, timeout=0.3, max_retries=1)
+    openai_server.responder = lambda request: {"content": "rfl", "delay": 30}
+    model = model_for(openai_server, timeout=0.3, max_retries=5)
     said: list[str] = []
     model.set_notifier(said.append)
     try:
@@ -48,9 +48,99 @@ async def test_hanging_endpoint_is_not_called_unreachable(
     finally:
         await model.aclose()
     message = str(info.value)
-    assert "did not answer within 0.3 s" in message
+    assert "sent nothing for 0.3 s (2 tries)" in message and "--request-timeout" in message
     assert "Cannot reach" not in message and "is it running" not in message
-    assert said == ["endpoint: no answer within 0.3 s; retry 1 of 1 in 0.0 s"]
+    # A stall is tried once more, not max_retries more times: a hang is known in minutes.
+    assert said == ["[t] endpoint: nothing received for 0.3 s; retry 1 of 1 in 0.0 s"]
+    assert len(openai_server.chat_requests) == 2
+
+
+@pytest.mark.parametrize("keepalive", [None, 0.05], ids=["silent", "keep-alive chunks"])
+async def test_a_stream_that_stops_delivering_is_a_stall(
+    openai_server: ScriptedOpenAIServer, keepalive: float | None
+) -> None:
+    """The answer starts, then nothing comes (or only empty chunks): a stall, even though
+    bytes keep arriving."""
+    openai_server.responder = lambda request: {
+        "content": "exact rfl",
+        "pieces": 2,
+        "stall": 30,
+        "keepalive": keepalive,
+    }
+    model = model_for(openai_server, timeout=0.5, max_retries=1)
+    try:
+        with pytest.raises(EndpointError, match=r"sent nothing for 0.5 s \(2 tries\)"):
+            await model.complete(MESSAGES, REQUEST)
+    finally:
+        await model.aclose()
+    assert len(openai_server.chat_requests) == 2
+
+
+async def test_a_slow_steady_stream_is_not_a_stall(openai_server: ScriptedOpenAIServer) -> None:
+    """The limit is on silence, not on the whole answer: 40 pieces, one every 0.05 s, take
+    twice the limit and still arrive whole."""
+    text = "exact " + "(" * 20 + "rfl" + ")" * 20
+    openai_server.push({"content": text, "pieces": 40, "gap": 0.05})
+    model = model_for(openai_server, timeout=1.0)
+    try:
+        completion = await model.complete(MESSAGES, REQUEST)
+    finally:
+        await model.aclose()
+    assert completion.text == text
+    assert len(openai_server.chat_requests) == 1
+
+
+async def test_usage_comes_from_the_end_of_the_stream(openai_server: ScriptedOpenAIServer) -> None:
+    openai_server.push({"content": "rfl", "usage": {"prompt_tokens": 70, "completion_tokens": 9}})
+    model = model_for(openai_server)
+    try:
+        completion = await model.complete(MESSAGES, REQUEST)
+    finally:
+        await model.aclose()
+    assert (completion.prompt_tokens, completion.completion_tokens) == (70, 9)
+    [request] = openai_server.chat_requests
+    assert request["json"]["stream"] is True
+    assert request["json"]["stream_options"] == {"include_usage": True}
+
+
+async def test_a_server_that_refuses_stream_options_is_asked_without(
+    openai_server: ScriptedOpenAIServer,
+) -> None:
+    openai_server.push(
+        {"status": 422, "content": "stream_options: Extra inputs are not permitted"}, "rfl", "rfl"
+    )
+    model = model_for(openai_server)
+    said: list[str] = []
+    model.set_notifier(said.append)
+    try:
+        assert (await model.complete(MESSAGES, REQUEST)).text == "rfl"
+        assert (await model.complete(MESSAGES, REQUEST)).text == "rfl"  # remembered
+    finally:
+        await model.aclose()
+    first, second, third = (r["json"] for r in openai_server.chat_requests)
+    assert "stream_options" in first
+    assert "stream_options" not in second and "stream_options" not in third
+    assert said == []  # not a retry the user needs to hear about
+
+
+async def test_a_server_that_does_not_stream_is_read_whole(
+    openai_server: ScriptedOpenAIServer,
+) -> None:
+    body = {
+        "id": "x",
+        "object": "chat.completion",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "rfl"},
+                     "finish_reason": "length"}],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
+    }  # fmt: skip
+    openai_server.push({"body": body})
+    model = model_for(openai_server)
+    try:
+        completion = await model.complete(MESSAGES, REQUEST)
+    finally:
+        await model.aclose()
+    assert (completion.text, completion.finish_reason) == ("rfl", "length")
+    assert (completion.prompt_tokens, completion.completion_tokens) == (5, 2)
 
 
 async def test_every_retry_is_shown_with_status_server_words_and_wait(
@@ -70,8 +160,8 @@ async def test_every_retry_is_shown_with_status_server_words_and_wait(
         await model.aclose()
     assert completion.text == "rfl"
     assert said == [
-        "endpoint: 503 (model is loading); retry 1 of 2 in 0.0 s",
-        "endpoint: 429 (slow down); retry 2 of 2 in 0.0 s",
+        "[t] endpoint: 503 (model is loading); retry 1 of 2 in 0.0 s",
+        "[t] endpoint: 429 (slow down); retry 2 of 2 in 0.0 s",
     ]
 
 
@@ -106,7 +196,7 @@ async def test_refused_connection_is_still_unreachable() -> None:
             await model.complete(MESSAGES, REQUEST)
     finally:
         await model.aclose()
-    assert said == ["endpoint: cannot connect; retry 1 of 1 in 0.0 s"]
+    assert said == ["[t] endpoint: cannot connect; retry 1 of 1 in 0.0 s"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -125,22 +215,24 @@ def test_retries_are_shown_while_prove_runs(
         "prove", "T.lean", "--base-url", openai_server.base_url, "--samples", "1", env=KEY_ENV
     )
     assert proc.returncode == 0, proc.stderr
-    assert "endpoint: 502 (bad gateway upstream); retry 1 of 5 in 0.0 s" in proc.stderr
+    assert "[foo] endpoint: 502 (bad gateway upstream); retry 1 of 5 in 0.0 s" in proc.stderr
 
 
 def test_hanging_endpoint_in_prove(
     fake_lean: FakeLean, openai_server: ScriptedOpenAIServer, cli: RunCli, tmp_path: Path
 ) -> None:
     (tmp_path / "T.lean").write_text(ADD_ZERO, encoding="utf-8")
-    openai_server.responder = lambda request: {"content": "rfl", "delay": 2}
+    openai_server.responder = lambda request: {"content": "rfl", "delay": 30}
     proc = cli(
         "prove", "T.lean", "--base-url", openai_server.base_url, "--samples", "1",
-        env={**KEY_ENV, "LEANLOOP_REQUEST_TIMEOUT": "0.3", "LEANLOOP_MAX_RETRIES": "0"},
+        "--request-timeout", "0.3", env=KEY_ENV,
     )  # fmt: skip
     assert proc.returncode == 2
+    assert "[foo] endpoint: nothing received for 0.3 s; retry 1 of 1" in proc.stderr
     last = proc.stderr.strip().splitlines()[-1]
-    assert "did not answer within 0.3 s" in last and "request_timeout" in last
+    assert "sent nothing for 0.3 s" in last and "--request-timeout" in last
     assert "is it running" not in proc.stderr
+    assert len(openai_server.chat_requests) == 2
 
 
 @pytest.mark.parametrize(

@@ -536,6 +536,9 @@ RULES: list[list[tuple[str, str]]] = [
     # whitespace: after `/-` Lean steps over one character unseen (`s.next input i`)
     [(C, "/-/- -/"), (W, " "), (K, "x")],
     [(C, "/-/ -/"), (W, " "), (K, "x")],
+    # tokenFnAux tests for a name literal before a raw string: `` `r"" `` is `r then ""
+    [(K, "`r"), (S, '""')],
+    [(K, "`r"), (S, '"x"'), (W, " "), (S, 'r"y"')],
     # doc comments: the token `/--`, then whitespace, then the body from finishCommentBlock
     [(C, "/--/ -/"), (K, "x")],
     [(C, "/---/"), (W, " "), (K, "x")],

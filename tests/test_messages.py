@@ -406,3 +406,101 @@ def test_try_this_suggestions_old_and_new() -> None:
     assert try_this("Try this: exact Nat.le_succ n") == "exact Nat.le_succ n"
     assert try_this("Try this:\n  [apply] simp only [a,\n    b]") is None  # multi-line: unused
     assert try_this("unsolved goals\n⊢ True") is None
+
+
+# ---------------------------------------------------------------------------------------------
+# The rest of what Lean prints is read here too (issue 20): the REPL's answers, `lean
+# --version`, the runtime's `uncaught exception:` lines, and not-built errors in any text.
+
+REPL_RECORDING = DATA / "repl" / "Mathlib" / "exact.expected.out"
+
+
+def test_recorded_repl_answers_and_their_messages() -> None:
+    from leanloop.lean.messages import repl_answer, repl_message
+
+    answers = [
+        repl_answer(chunk) for chunk in REPL_RECORDING.read_text("utf-8").split("\n\n") if chunk
+    ]
+    assert answers[0] == {"env": 0}
+    [raw] = answers[1]["messages"]
+    # The command started on line 5, column 2 of the file: the message moves with it, and on
+    # the command's first line its column too.
+    msg = repl_message(raw, 4, 2)
+    assert msg is not None
+    assert (msg.pos, msg.end_pos) == (Position(line=5, column=10), Position(line=5, column=14))
+    assert msg.is_sorry_warning
+    info = repl_message(answers[2]["messages"][0])
+    assert info is not None and info.severity is Severity.INFORMATION
+    assert repl_message({"severity": "error", "data": "no position"}) is None
+
+
+@pytest.mark.parametrize("text", ['["env", 0]', "{not json", ""])
+def test_a_repl_answer_that_is_not_an_object_is_refused(text: str) -> None:
+    from leanloop.lean.messages import repl_answer
+
+    with pytest.raises(ValueError):
+        repl_answer(text)
+
+
+@pytest.mark.parametrize(
+    ("output", "version"),
+    [
+        # `Lean.versionHeader` (src/Lean/Shell.lean): version, target, commit, build type.
+        ("Lean (version 4.22.0, x86_64-unknown-linux-gnu, commit 0a1b2c3d4e5f, Release)\n",
+         "4.22.0"),
+        ("Lean (version 4.23.0-rc2, aarch64-apple-darwin, commit 0a1b2c3d4e5f, Release)",
+         "4.23.0-rc2"),
+        ("Lean (version 4.23.0-nightly-2025-08-01, x86_64-unknown-linux-gnu, Release)",
+         "4.23.0-nightly-2025-08-01"),
+        ("info: downloading toolchain\nLean (version 4.9.0, commit abc, Release)", "4.9.0"),
+        ("lean: command not found", None),
+        ("Lake version 5.0.0 (Lean version 4.22.0)", None),
+    ],
+)  # fmt: skip
+def test_lean_version_output(output: str, version: str | None) -> None:
+    from leanloop.lean.messages import lean_version, version_header
+
+    assert lean_version(output) == version
+    header = version_header(output)
+    assert (header is None) == (version is None)
+    assert header is None or header.startswith(f"Lean (version {version}")
+
+
+def test_uncaught_exception_lines() -> None:
+    from leanloop.lean.messages import strip_uncaught, uncaught_exceptions
+
+    lines = ["Replaying x", "uncaught exception: (kernel) declaration has metavariables 'f'"]
+    assert uncaught_exceptions(lines) == ["(kernel) declaration has metavariables 'f'"]
+    assert strip_uncaught(lines[1]) == "(kernel) declaration has metavariables 'f'"
+    assert strip_uncaught("  plain ") == "plain"
+
+
+def test_import_problems_in_any_text() -> None:
+    from leanloop.lean.messages import import_problem
+
+    missing = import_problem(
+        "uncaught exception: object file '/p/A B.olean' of module A does not exist"
+    )
+    assert missing == NotBuilt(kind="missing", module="A", path="/p/A B.olean")
+    stale = import_problem(
+        "failed to read file '/p/.lake/build/lib/lean/Demo/Alg.olean', incompatible header"
+    )
+    assert stale is not None and (stale.kind, stale.module) == ("stale", "Demo.Alg")
+    assert import_problem("unsolved goals") is None
+
+
+@pytest.mark.parametrize(
+    ("line", "declaration"),
+    [
+        ("(kernel) declaration has metavariables 'Foo.bar'", "Foo.bar"),
+        ("uncaught exception: (kernel) deep recursion detected", None),
+        ("No such constructor Foo.mk", "Foo.mk"),
+        ("Invalid recursor Nat.rec'", "Nat.rec'"),
+    ],
+)
+def test_the_kernels_refusals(line: str, declaration: str | None) -> None:
+    from leanloop.lean.messages import kernel_error
+
+    found = kernel_error(line)
+    assert found is not None and found.declaration == declaration
+    assert kernel_error("Finished with no errors.") is None

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from pathlib import Path
 
 import pytest
@@ -58,9 +57,10 @@ async def test_cancel_in_the_cage_start_up(cage: Executor, run_dir: Path) -> Non
 
 
 async def test_a_grandchild_in_its_own_session_in_the_cage(cage: Executor, run_dir: Path) -> None:
-    start = time.monotonic()
-    result = await cage.run(_stray("escape", run_dir), cwd=run_dir, timeout=60)
-    assert time.monotonic() - start < 2 + REAP_BOUND + 5
+    # It ends (the bound is only reached by a hang) well before its own timeout of an hour.
+    result = await asyncio.wait_for(
+        cage.run(_stray("escape", run_dir), cwd=run_dir, timeout=3600), 60
+    )
     # The cage's PID namespace dies with the command, taking the grandchild with it; where it
     # would not, the run would be an infra result.
     assert result.exit_code in (0, None)

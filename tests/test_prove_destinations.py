@@ -277,11 +277,22 @@ def as_nobody(
 
     where = Path(tempfile.mkdtemp(prefix="leanloop-nobody-", dir="/tmp"))
     where.chmod(0o755)
+    as_user = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+    probe = subprocess.run(
+        [*as_user, sys.executable, "-B", "-c", "import leanloop"],
+        cwd=where, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    if probe.returncode != 0:
+        shutil.rmtree(where, ignore_errors=True)
+        why = (probe.stderr.strip().splitlines() or [f"exit code {probe.returncode}"])[-1]
+        pytest.skip(
+            "the user nobody cannot import leanloop from this checkout or its venv (not "
+            f"world-readable, e.g. a clone under a 0700 directory): {why}"
+        )
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
-             sys.executable, "-B", "-m", "leanloop", *args],
+            [*as_user, sys.executable, "-B", "-m", "leanloop", *args],
             cwd=where,
             env={**os.environ, "HOME": str(where), "MISTRAL_API_KEY": "k"},
             capture_output=True,

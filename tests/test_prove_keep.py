@@ -158,16 +158,17 @@ def test_report_that_cannot_be_written_at_the_end_keeps_the_proofs(
     assert "Traceback" not in proc.stderr
 
 
-def test_ctrl_c_writes_nothing_and_names_the_verified_proofs(
-    fake_lean: FakeLean, openai_server: ScriptedOpenAIServer, tmp_path: Path
-) -> None:
+def _interrupt_while_b_is_asked(
+    openai_server: ScriptedOpenAIServer, tmp_path: Path, *extra: str
+) -> tuple[int, str, str]:
+    """Run prove on TWO, press Ctrl-C once `a` is proved and `b` is being asked."""
     path = tmp_path / "T.lean"
     path.write_text(TWO, encoding="utf-8")
     openai_server.responder = lambda request: (
         RIGHT if asks_for(request, "a") else {"content": RIGHT, "delay": 20}
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "leanloop", "prove", "T.lean", *endpoint(openai_server), "--json"],
+        [sys.executable, "-m", "leanloop", "prove", "T.lean", *endpoint(openai_server), *extra],
         cwd=tmp_path,
         env={**os.environ, **KEY_ENV},
         stdout=subprocess.PIPE,
@@ -187,10 +188,17 @@ def test_ctrl_c_writes_nothing_and_names_the_verified_proofs(
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert path.read_text("utf-8") == TWO
     assert sorted(p.name for p in tmp_path.iterdir()) == ["T.lean"]
+    return proc.returncode, out, err
+
+
+def test_ctrl_c_writes_nothing_and_names_the_verified_proofs(
+    fake_lean: FakeLean, openai_server: ScriptedOpenAIServer, tmp_path: Path
+) -> None:
+    code, out, err = _interrupt_while_b_is_asked(openai_server, tmp_path, "--json")
+    assert code == 130, err
     last = err.strip().splitlines()[-1]
     assert "interrupted; nothing was written" in last
     assert "Verified but not written: a." in last
@@ -200,3 +208,17 @@ def test_ctrl_c_writes_nothing_and_names_the_verified_proofs(
     a, b = report["targets"]
     assert (a["status"], a["proof"]) == ("proved", "rfl")
     assert b["status"] == "stopped"
+
+
+def test_ctrl_c_prints_the_unwritten_proofs_as_text_too(
+    fake_lean: FakeLean, openai_server: ScriptedOpenAIServer, tmp_path: Path
+) -> None:
+    code, out, err = _interrupt_while_b_is_asked(openai_server, tmp_path)
+    assert code == 130, err
+    assert "Verified but not written: a." in err.strip().splitlines()[-1]
+    # The proof itself, where it goes, ready to paste in.
+    assert out.splitlines() == [
+        "Verified but not written; paste them in, or run again:",
+        "T.lean:1: a",
+        "    rfl",
+    ]

@@ -70,10 +70,15 @@ def test_help_shows_what_to_type_and_the_defaults(cli: RunCli, command: str) -> 
     assert "--json" in text
 
 
-def test_prove_help_names_defaults(cli: RunCli) -> None:
-    text = " ".join(cli("prove", "--help").stdout.split())
-    assert "--samples N" in text and "(default: 4)" in text
-    assert "--theorem NAME" in text
-    assert "--eager" in text and "--dry-run" in text
-    assert "(default: MISTRAL_API_KEY)" in text
-    assert "--sandbox required|auto|off" in text
+def test_prove_help_names_defaults(run_cli: RunCli) -> None:
+    proc = run_cli("prove", "--help", env={"COLUMNS": "200", "TERMINAL_WIDTH": "200"})
+    rows = {
+        line.split()[1]: " ".join(line.split())
+        for line in proc.stdout.splitlines()
+        if line.startswith("│ --")
+    }
+    assert "--samples N " in rows["--samples"] and "(default: 4)" in rows["--samples"]
+    assert "--theorem -t NAME" in rows["--theorem"]
+    assert "--eager" in rows and "--dry-run" in rows
+    assert "(default: MISTRAL_API_KEY)" in rows["--api-key-env"]
+    assert "--sandbox required|auto|off" in rows["--sandbox"]

@@ -21,13 +21,20 @@ from leanloop.source.targets import find_targets
 pytestmark = pytest.mark.lean
 
 
-async def _judge(tmp_path: Path, source: str, proof: str, policy: Policy | None = None) -> Verdict:
+async def _judge(
+    tmp_path: Path,
+    source: str,
+    proof: str,
+    policy: Policy | None = None,
+    *,
+    whole_body: bool = False,
+) -> Verdict:
     path = tmp_path / "T.lean"
     path.write_text(source, encoding="utf-8")
     checker = CliChecker(lean_command(path, None), LocalExecutor(1), timeout=300)
     doc = LeanDocument(source)
     [target] = find_targets(doc)
-    return await judge(doc, target, proof, checker, policy or Policy.build())
+    return await judge(doc, target, proof, checker, policy or Policy.build(), whole_body=whole_body)
 
 
 async def test_honest_proof_is_accepted(tmp_path: Path) -> None:
@@ -118,3 +125,60 @@ async def test_dedented_line_ends_the_block_and_is_refused(tmp_path: Path) -> No
     # make Lean's parser fail instead of starting a new command.
     verdict = await _judge(tmp_path, "theorem t : True := by\n  sorry\n", "  trivial\ntrivial")
     assert not verdict.accepted
+
+
+# Issue 22: the clauses that belong after a body, and arms, as the gate checks them. What the
+# double cannot confirm: that `(@fun | … )`, `termination_by (…)`, `decreasing_by (…)` and helpers
+# as `let rec` (with leanloop's own last helper) elaborate as the user's text does, and that Lean
+# cannot close the parentheses around an escape.
+
+REC = "theorem t (n : Nat) : n + 0 = n := by\n  sorry\n  sorry\n"
+
+
+@pytest.mark.parametrize(
+    "proof",
+    [
+        "by\n  cases n with\n  | zero => rfl\n  | succ k => have := t k; omega\n"
+        "termination_by n\ndecreasing_by all_goals decreasing_tactic",
+        "aux n\nwhere\n  /-- the lemma -/\n  aux (m : Nat) : m + 0 = m := by simp",
+        "aux n\nwhere\n  aux (m : Nat) : m + 0 = m := by simp\n  aux' (m : Nat) : m = m := rfl",
+    ],
+    ids=["termination-decreasing", "doc-commented-helper", "two-helpers"],
+)
+async def test_clauses_after_the_body_are_accepted(tmp_path: Path, proof: str) -> None:
+    verdict = await _judge(tmp_path, REC, proof, whole_body=True)
+    assert verdict.accepted, verdict.message
+
+
+async def test_arms_proof_and_arms_with_where_are_accepted(tmp_path: Path) -> None:
+    source = "theorem t : ∀ n : Nat, n + 0 = n := by\n  sorry\n  sorry\n"
+    verdict = await _judge(tmp_path, source, "| 0 => rfl\n| k + 1 => by simp", whole_body=True)
+    assert verdict.accepted, verdict.message
+    proof = "| 0 => rfl\n| k + 1 => aux (k + 1)\nwhere\n  aux (m : Nat) : m + 0 = m := by simp"
+    verdict = await _judge(tmp_path, source, proof, whole_body=True)
+    assert verdict.accepted, verdict.message
+
+
+async def test_recursive_arms_with_termination_by(tmp_path: Path) -> None:
+    source = "theorem t : ∀ n : Nat, n + 0 = n := by\n  sorry\n  sorry\n"
+    proof = "| 0 => rfl\n| k + 1 => by have := t k; omega\ntermination_by n => n"
+    verdict = await _judge(tmp_path, source, proof, whole_body=True)
+    assert verdict.accepted, verdict.message
+
+
+@pytest.mark.parametrize(
+    "proof",
+    [
+        "| 0 => rfl\n| k + 1 => rfl open Nat in",
+        "| 0 => rfl\n| k + 1 => rfl\n  open Nat in",
+        "by simp\ntermination_by n open Nat in",
+        "aux n\nwhere\n  aux (m : Nat) : m + 0 = m := by simp\n    open Nat in",
+    ],
+)
+async def test_escapes_after_arms_and_clauses_are_refused(tmp_path: Path, proof: str) -> None:
+    source = "theorem t : ∀ n : Nat, n + 0 = n := by\n  sorry\n  sorry\n" if "|" in proof else REC
+    verdict = await _judge(
+        tmp_path, source + "\ntheorem later : 1 = 1 := rfl\n", proof, whole_body=True
+    )
+    assert not verdict.accepted
+    assert verdict.reason in (Reason.LEAN_ERROR, Reason.STRUCTURE), verdict.message

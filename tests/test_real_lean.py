@@ -21,7 +21,11 @@ pytestmark = pytest.mark.lean
 def example(tmp_path: Path) -> Path:
     """A copy of the repo's Lake project (lakefile, toolchain pin, lean_workspace/)."""
     project = tmp_path / "project"
-    shutil.copytree(REPO_ROOT / "lean_workspace", project / "lean_workspace")
+    shutil.copytree(
+        REPO_ROOT / "lean_workspace",
+        project / "lean_workspace",
+        ignore=shutil.ignore_patterns(".lake"),  # a built lean_workspace/replay holds Mathlib
+    )
     for name in ("lakefile.lean", "lean-toolchain"):
         shutil.copy(REPO_ROOT / name, project / name)
     return project / "lean_workspace" / "LeanloopExamples" / "Basic.lean"

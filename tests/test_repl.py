@@ -132,7 +132,11 @@ async def test_processes_are_recycled_after_max_uses(fake_lean: FakeLean, tmp_pa
 @pytest.fixture
 def example(tmp_path: Path) -> Path:
     project = tmp_path / "project"
-    shutil.copytree(REPO_ROOT / "lean_workspace", project / "lean_workspace")
+    shutil.copytree(
+        REPO_ROOT / "lean_workspace",
+        project / "lean_workspace",
+        ignore=shutil.ignore_patterns(".lake"),  # a built lean_workspace/replay holds Mathlib
+    )
     shutil.copy(REPO_ROOT / "lakefile.lean", project / "lakefile.lean")
     return project / "lean_workspace" / "LeanloopExamples" / "Basic.lean"
 

@@ -456,8 +456,11 @@ def _status(available: bool) -> ReplayStatus:
         command=["lake", "env", "/x/safe_verify"] if available else [],
         version=None,
         toolchain_match=None,
-        detail="SafeVerify is not part of the project at /p" if not available else "ok",
+        detail="SafeVerify is not among the dependencies of the project at /p"
+        if not available
+        else "ok",
         fix=None if available else "add `require SafeVerify …` and run `lake build safe_verify`",
+        missing=not available,
     )
 
 
@@ -493,8 +496,10 @@ def test_auto_without_the_tool_warns_once(tmp_path: Path) -> None:
     assert got is None
     assert len(warned) == 1
     (text,) = warned
+    # One short line that points at doctor; the install steps are doctor's to give.
     assert "\n" not in text and text.endswith(".") and text.count(". ") == 0
-    assert "replay layer" in text
+    assert "SafeVerify is not set up here" in text and "leanloop doctor" in text
+    assert "require SafeVerify" not in text and len(text) < 130
 
 
 def test_auto_with_the_tool_replays(tmp_path: Path) -> None:

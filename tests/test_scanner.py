@@ -130,12 +130,21 @@ def test_statement_and_proof_ranges() -> None:
     assert u.sorries == ()
 
 
-def test_several_sorries_make_the_whole_body_the_hole() -> None:
-    text = "theorem t : True ∧ True := by\n  constructor\n  · sorry\n  · sorry\n"
+def test_several_sorries_are_holes_of_their_own() -> None:
+    text = "theorem t : True ∧ True := by\n  constructor\n  · sorry\n  · exact (sorry)\n"
     [target] = find_targets(LeanDocument(text))
-    assert target.whole_body
-    assert text[target.hole_start : target.hole_end] == "by\n  constructor\n  · sorry\n  · sorry"
+    assert not target.whole_body and target.parts == 2
+    assert [(text[h.start : h.end], h.mode) for h in target.holes] == [
+        ("sorry", "tactic"),
+        ("sorry", "term"),
+    ]
     assert (target.line, target.column) == (1, 4)
+    # The whole body only when asked for.
+    [whole] = find_targets(LeanDocument(text), whole_body=True)
+    assert whole.whole_body and whole.parts == 1
+    assert text[whole.hole_start : whole.hole_end] == (
+        "by\n  constructor\n  · sorry\n  · exact (sorry)"
+    )
 
 
 @pytest.mark.parametrize(

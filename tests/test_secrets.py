@@ -195,7 +195,14 @@ def test_lakes_uncaged_set_up_gets_the_allow_listed_environment(
     monkeypatch.setenv("LEAN_PATH", "/nowhere")
     settings = Settings(sandbox="required", api_key_env="LAKE_ENDPOINT_KEY")
     checker = make_checker(settings, project / "T.lean", print)
-    asyncio.run(checker.aclose())
+
+    async def check_once() -> None:
+        try:
+            await checker.check(PROVED)
+        finally:
+            await checker.aclose()
+
+    asyncio.run(check_once())
     names = {line.split("=", 1)[0] for line in seen.read_text().splitlines() if "=" in line}
     assert "PATH" in names and "LEAN_PATH" in names
     assert not names & set(SECRETS), names & set(SECRETS)

@@ -68,9 +68,13 @@ def test_apply_several_proofs_at_once() -> None:
 def test_whole_body_replaces_everything_after_assign() -> None:
     text = "theorem t : True ∧ True := by\n  constructor\n  · sorry\n  · sorry\n\n#check 1\n"
     doc, [t] = targets(text)
-    assert t.whole_body
-    spliced = splice(doc, t, "⟨trivial, trivial⟩")
+    assert not t.whole_body
+    spliced = splice(doc, t, "⟨trivial, trivial⟩", whole_body=True)
     assert spliced.text == "theorem t : True ∧ True := ⟨trivial, trivial⟩\n\n#check 1\n"
+    # Each hole in place, the rest of the user's proof kept.
+    assert splice(doc, t, ["trivial", "exact trivial"]).text == (
+        "theorem t : True ∧ True := by\n  constructor\n  · trivial\n  · exact trivial\n\n#check 1\n"
+    )
     single = "theorem u : True := by\n  skip\n  sorry\n"
     doc, [u] = targets(single)
     assert splice(doc, u, "by trivial", whole_body=True).text == "theorem u : True := by trivial\n"
@@ -152,18 +156,21 @@ def test_pattern_matching_whole_body_takes_arms_or_a_proof() -> None:
     text = ARMS.replace("=> rfl", "=> sorry")
     doc = LeanDocument(text)
     [target] = find_targets(doc)
-    assert target.whole_body
-    arms = splice(doc, target, "| 0 => rfl\n| k + 1 => by simp").text
+    assert target.parts == 2
+    arms = splice(doc, target, "| 0 => rfl\n| k + 1 => by simp", whole_body=True).text
     assert arms == "theorem z : ∀ n : Nat, n + 0 = n\n  | 0 => rfl\n  | k + 1 => by simp\n"
-    assert splice(doc, target, "by simp").text.startswith(
+    assert splice(doc, target, ["rfl", "by simp"]).text == (
+        "theorem z : ∀ n : Nat, n + 0 = n\n  | 0 => rfl\n  | k + 1 => by simp\n"
+    )
+    assert splice(doc, target, "by simp", whole_body=True).text.startswith(
         "theorem z : ∀ n : Nat, n + 0 = n\n  := by simp"
     )
     # And the other way round: arms for a declaration written with `:=`.
     doc2 = LeanDocument("theorem y : ∀ n : Nat, n + 0 = n := by\n  sorry\n")
     [t2] = find_targets(doc2)
-    # The arms replace `:= …`; the second arm lines up under the first.
+    # The arms replace `:= …`, each on a line of its own two columns in from the declaration.
     assert splice(doc2, t2, "| 0 => rfl\n| k + 1 => rfl", whole_body=True).text == (
-        "theorem y : ∀ n : Nat, n + 0 = n | 0 => rfl\n" + " " * 33 + "| k + 1 => rfl\n"
+        "theorem y : ∀ n : Nat, n + 0 = n\n  | 0 => rfl\n  | k + 1 => rfl\n"
     )
 
 

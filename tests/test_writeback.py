@@ -261,3 +261,42 @@ async def test_whole_file_check_keeps_an_arms_proof_of_a_colon_eq_theorem(
     final = await final_check(doc, [(target, arms, True)], checker, baseline, Policy(), "T.lean")
     assert final.kept == ["y"], final.dropped
     assert "| k + 1 => rfl" in final.text and "theorem z : True := trivial" in final.text
+
+
+def test_a_proof_with_clauses_is_written_as_checked(
+    fake_lean: FakeLean, openai_server: ScriptedOpenAIServer, cli: RunCli, tmp_path: Path
+) -> None:
+    """Issue 22: a restated theorem whose proof has `termination_by` and a `where` helper goes
+    into the file whole, the clauses at the declaration's column; the next theorem is intact."""
+    text = "theorem t (n : Nat) : n + 0 = n := by\n  sorry\n\ntheorem later : 1 + 1 = 2 := rfl\n"
+    path = tmp_path / "T.lean"
+    path.write_text(text, encoding="utf-8")
+    openai_server.responder = lambda _: (
+        "```lean\ntheorem t (n : Nat) : n + 0 = n := by\n  exact aux n\ntermination_by n\n"
+        "where\n  /-- helper -/\n  aux (m : Nat) : m + 0 = m := by simp\n```"
+    )
+    proc = cli("prove", "T.lean", *endpoint(openai_server), "--json", env=KEY)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert path.read_text("utf-8") == (
+        "theorem t (n : Nat) : n + 0 = n := by\n  exact aux n\ntermination_by n\nwhere\n"
+        "  /-- helper -/\n  aux (m : Nat) : m + 0 = m := by simp\n\n"
+        "theorem later : 1 + 1 = 2 := rfl\n"
+    )
+
+
+def test_a_proof_escaping_after_its_last_arm_is_never_written(
+    fake_lean: FakeLean, openai_server: ScriptedOpenAIServer, cli: RunCli, tmp_path: Path
+) -> None:
+    """Issue 22: `open Foo in` after the last arm would reach the next theorem in real Lean."""
+    text = (
+        "theorem t : ∀ n : Nat, n + 0 = n := by\n  sorry\n  sorry\n\n"
+        "theorem later : 1 + 1 = 2 := rfl\n"
+    )
+    path = tmp_path / "T.lean"
+    path.write_text(text, encoding="utf-8")
+    openai_server.responder = lambda _: "```lean\n| 0 => rfl\n| k + 1 => rfl open Foo in\n```"
+    proc = cli("prove", "T.lean", *endpoint(openai_server), "--rounds", "1", "--json", env=KEY)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    [target] = json.loads(proc.stdout)["targets"]
+    assert target["status"] == "failed"
+    assert path.read_text("utf-8") == text

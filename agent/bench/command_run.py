@@ -98,6 +98,9 @@ def select(dataset: Dataset, args: RunArgs) -> list[Problem]:
 
 
 def _check_resume(old: RunMeta | None, new: RunMeta, loaded: Loaded, force: bool) -> None:
+    """Refuse to mix attempts of another model, other settings or another dataset into a run,
+    naming what differs. The endpoint's address is not part of a run's identity: a local
+    server restarted on a new port serves the same model."""
     if old is None and not loaded.attempts and not loaded.problems:
         return
     seen = set(loaded.fingerprints)
@@ -111,11 +114,32 @@ def _check_resume(old: RunMeta | None, new: RunMeta, loaded: Loaded, force: bool
     if any(d != new.dataset_fingerprint for _, d in seen):
         what.append("the dataset")
     if any(s != new.settings_fingerprint for s, _ in seen) and not what:
-        what.append("the settings (rounds, limits, policy or prompts)")
+        changed = changed_settings(old.settings, new.settings) if old is not None else []
+        if changed:
+            what.extend(changed)
+        elif old is not None and old.settings_fingerprint == new.settings_fingerprint:
+            what.append("the settings of earlier attempts in its journal (mixed with --force)")
+        else:
+            what.append("the settings (the run was made by another version of leanloop)")
     raise UsageError(
         f"The run in {new_out_hint(old)} does not match this one: {' and '.join(what)} "
         "changed; use another --out, or --force to mix them."
     )
+
+
+def changed_settings(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The settings that decide a sample's outcome and differ, in words: ``rounds (3 then, 2
+    now)``. The model is named apart, and how many samples run (or at once) may change."""
+    out = []
+    for key in sorted(set(old) | set(new)):
+        if key in ("model", "samples", "concurrency") or old.get(key) == new.get(key):
+            continue
+        if key == "prompts":
+            out.append("the prompts (system, first or feedback template)")
+        else:
+            then, now = (json.dumps(d.get(key), sort_keys=True) for d in (old, new))
+            out.append(f"the setting {key} ({then} then, {now} now)")
+    return out
 
 
 def new_out_hint(old: RunMeta | None) -> str:
@@ -222,7 +246,7 @@ async def run_bench(args: RunArgs) -> int:
             sink: LiveSink | PlainSink = (
                 LiveSink(total) if sys.stderr.isatty() and total else PlainSink()
             )
-            recorder = Recorder(journal, sink, work)
+            recorder = Recorder(journal, sink, work, _earlier(loaded, done, settings.samples))
             with sink:
                 if args.executor == "ray":
                     from leanloop.bench.ray_executor import run_on_ray
@@ -246,6 +270,8 @@ async def run_bench(args: RunArgs) -> int:
                         prompts=prompts,
                         settings_fp=settings_fp,
                         dataset_fp=dataset.fingerprint,
+                        project=project,
+                        say=_say,
                     )
                     await bench.run(work, recorder)
         finally:
@@ -257,6 +283,19 @@ async def run_bench(args: RunArgs) -> int:
         args.out, infra_as_failure=args.infra_as_failure, json_out=args.json_out, plots=False
     )
     return 0
+
+
+def _earlier(
+    loaded: Loaded, done: set[tuple[str, int]], samples: int
+) -> dict[str, tuple[int, int]]:
+    """Per problem, the samples kept from earlier runs: (proved, finished)."""
+    out: dict[str, tuple[int, int]] = {}
+    for name, sample in done:
+        if sample < samples:
+            proved, finished = out.get(name, (0, 0))
+            rec = loaded.attempts[(name, sample)]
+            out[name] = (proved + (rec.outcome is Outcome.PROVED), finished + 1)
+    return out
 
 
 def _combine(fp: str, model: str) -> str:
@@ -283,15 +322,19 @@ def write_report(
     except OSError as e:
         raise UsageError(f"Cannot write the report in {directory}: {e.strerror}.") from None
     written = [directory / "summary.json", directory / "summary.md"]
+    notes: list[str] = []
     if plots:
         from leanloop.bench.summary import plots as draw
 
-        written += draw(summary, directory)
+        drawn, notes = draw(summary, directory)
+        written += drawn
     if json_out:
         typer.echo(data)
     else:
         _print_rich(rich_table(summary))
         _say("Wrote " + ", ".join(str(p) for p in written) + ".")
+    for note in notes:
+        _say(f"note: {note}")
     return summary
 
 

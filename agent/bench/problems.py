@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
@@ -342,57 +342,98 @@ class LeanDojoRow(BaseModel):
     end: tuple[int, int]
 
 
+LEAN_DOJO_MISSING = (
+    "Reading a LeanDojo Benchmark 4 theorem list needs lean-dojo, which installs with leanloop "
+    "on Python 3.11 and 3.12 only (lean-dojo does not support Python 3.13 or later yet); use "
+    "a supported Python, or `pip install lean-dojo` where it installs."
+)
+
+
 def load_leandojo(path: Path, *, repo: Path | None, warn: Warn) -> list[Problem]:
     """A LeanDojo Benchmark 4 theorem list (a JSON array, or JSONL), each theorem read from the
     user's local clone at its commit with gitpython, never from the network.
 
-    Positions use `lean_dojo`'s own `Pos` (1-based line and column, as its docstring says).
-    `LeanGitRepo` and `Theorem` are not constructed: their constructor reaches GitHub for a
-    GitHub URL, or copies a local repository into lean_dojo's cache."""
+    LeanDojo's own code reads the positions: the file at the commit is a `lean_dojo.LeanFile`,
+    sliced by `Pos` (1-based line and column) as LeanDojo's tracer wrote them, and a file of a
+    dependency (`.lake/packages/NAME/…`, LeanDojo's `LEAN4_PACKAGES_DIR`) is read from that
+    package's own clone inside the project. `LeanGitRepo` and `Theorem` are not constructed:
+    their constructor reaches GitHub for a GitHub URL, or copies a local repository into
+    lean_dojo's cache."""
+    import tempfile
+
     import git
 
-    # Importing lean_dojo has side effects (its cache and logging), so only here.
-    from lean_dojo.data_extraction.lean import Pos
+    try:
+        # Importing lean_dojo has side effects (its cache and logging), so only here.
+        from lean_dojo.constants import LEAN4_PACKAGES_DIR
+        from lean_dojo.data_extraction.lean import LeanFile, Pos
+    except ImportError:
+        raise UsageError(LEAN_DOJO_MISSING) from None
 
     rows = _leandojo_rows(path, warn)
     if not rows:
         raise UsageError(f"{path} holds no theorem.")
     where = repo or Path.cwd()
-    try:
-        clone = git.Repo(where, search_parent_directories=False)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise UsageError(
-            f"A LeanDojo theorem list names files of {rows[0].url} at a commit; pass --project "
-            f"with your local clone of it ({where} is not a git repository)."
-        ) from None
-    texts: dict[tuple[str, str], str] = {}
+    clones: dict[Path, git.Repo] = {}
+    files: dict[tuple[str, str], tuple[str, LeanFile]] = {}
     problems: list[Problem] = []
-    for row in rows:
-        key = (row.commit, row.file_path)
-        if key not in texts:
-            texts[key] = _file_at(clone, where, row)
-        text = texts[key]
-        start, end = Pos(*row.start), Pos(*row.end)
-        a, b = _offset(text, start), _offset(text, end)
-        try:
-            doc = LeanDocument(text[a:b])
-        except UnterminatedError as e:
-            warn(f"{row.full_name}: its text at {row.file_path}:{start.line_nb} has an {e}.")
-            continue
-        decl = next((d for d in doc.declarations if d.header_end is not None), None)
-        if decl is None:
-            warn(f"{row.full_name}: no theorem at {row.file_path}:{start.line_nb}; skipped.")
-            continue
-        statement = doc.text[: decl.header_end].rstrip() + " := by sorry"
-        problems.append(
-            Problem(
-                name=row.full_name,
-                header=text[:a],
-                statement=statement,
-                origin=f"{row.file_path}:{start.line_nb}",
-            )
-        )
+    with tempfile.TemporaryDirectory(prefix="leanloop-leandojo-") as scratch:
+        for n, row in enumerate(rows):
+            key = (row.commit, row.file_path)
+            if key not in files:
+                clone_dir, rel = _clone_of(where, Path(row.file_path), Path(LEAN4_PACKAGES_DIR))
+                if clone_dir not in clones:
+                    clones[clone_dir] = _open_clone(clone_dir, row)
+                text = _file_at(clones[clone_dir], clone_dir, row, rel)
+                # LeanFile reads a file on disk: the blob at the commit, in a scratch copy.
+                copy = Path(scratch) / str(n) / rel
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                copy.write_text(text, encoding="utf-8")
+                try:
+                    files[key] = (text, LeanFile(Path(scratch) / str(n), rel))
+                except RuntimeError as e:  # LeanFile refuses Windows line endings
+                    raise UsageError(f"{row.file_path} at {row.commit[:12]}: {e}") from None
+            text, lean_file = files[key]
+            start, end = Pos(*row.start), Pos(*row.end)
+            problem = _leandojo_problem(text, lean_file, row, start, end, warn)
+            if problem is not None:
+                problems.append(problem)
     return problems
+
+
+def _leandojo_problem(
+    text: str, lean_file: object, row: LeanDojoRow, start: object, end: object, warn: Warn
+) -> Problem | None:
+    from lean_dojo.data_extraction.lean import LeanFile, Pos
+
+    assert isinstance(lean_file, LeanFile) and isinstance(start, Pos) and isinstance(end, Pos)
+    try:
+        a = len(lean_file[:start])
+        b = a + len(lean_file[start:end])
+    except (AssertionError, IndexError):
+        warn(f"{row.full_name}: {row.file_path} has no position {tuple(start)}; skipped.")
+        return None
+    try:
+        doc = LeanDocument(text)
+    except UnterminatedError as e:
+        warn(f"{row.full_name}: {row.file_path} has an {e}; skipped.")
+        return None
+    # The declaration whose keyword LeanDojo's span holds. Its doc comment and attributes go
+    # with the statement, wherever LeanDojo's span starts.
+    decl = next(
+        (d for d in doc.declarations if a <= d.keyword < max(b, a + 1) and d.header_end),
+        None,
+    )
+    if decl is None or decl.header_end is None:
+        warn(f"{row.full_name}: no theorem at {row.file_path}:{start.line_nb}; skipped.")
+        return None
+    begin = min(decl.start, a)
+    return Problem(
+        name=row.full_name,
+        header=text[:begin],
+        statement=text[begin : decl.header_end].rstrip() + " := by sorry",
+        origin=f"{row.file_path}:{start.line_nb}",
+    )
 
 
 def _leandojo_rows(path: Path, warn: Warn) -> list[LeanDojoRow]:
@@ -421,7 +462,29 @@ def _leandojo_rows(path: Path, warn: Warn) -> list[LeanDojoRow]:
     return rows
 
 
-def _file_at(clone: object, where: Path, row: LeanDojoRow) -> str:
+def _clone_of(where: Path, file_path: Path, packages: Path) -> tuple[Path, Path]:
+    """The clone that holds ``file_path`` and the path inside it. LeanDojo names a dependency's
+    file `.lake/packages/NAME/…` (relative to the traced repository), with the dependency's
+    own URL and commit: Lake's checkout of it is a clone of its own."""
+    if file_path.is_relative_to(packages) and len(file_path.parts) > len(packages.parts) + 1:
+        name = file_path.parts[len(packages.parts)]
+        return where / packages / name, Path(*file_path.parts[len(packages.parts) + 1 :])
+    return where, file_path
+
+
+def _open_clone(where: Path, row: LeanDojoRow) -> Any:
+    import git
+
+    try:
+        return git.Repo(where, search_parent_directories=False)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise UsageError(
+            f"A LeanDojo theorem list names files of {row.url} at a commit; pass --project "
+            f"with your local clone of it ({where} is not a git repository)."
+        ) from None
+
+
+def _file_at(clone: object, where: Path, row: LeanDojoRow, rel: Path) -> str:
     import git
 
     assert isinstance(clone, git.Repo)
@@ -434,19 +497,10 @@ def _file_at(clone: object, where: Path, row: LeanDojoRow) -> str:
             "there first (git fetch)."
         ) from None
     try:
-        blob = tree / row.file_path
+        blob = tree / rel.as_posix()
         data: bytes = blob.data_stream.read()
-        return data.decode("utf-8")
+        return data.decode("utf-8").removeprefix("\ufeff")
     except (KeyError, UnicodeDecodeError):
         raise UsageError(
             f"{row.file_path} is not a UTF-8 file at commit {row.commit[:12]} in {where}."
         ) from None
-
-
-def _offset(text: str, pos: Iterable[int]) -> int:
-    """The string offset of a 1-based (line, column) position."""
-    line, column = pos
-    starts = [0, *(i + 1 for i, c in enumerate(text) if c == "\n")]
-    if line - 1 >= len(starts):
-        return len(text)
-    return min(starts[line - 1] + column - 1, len(text))

@@ -23,10 +23,16 @@ def _eta(t: Tally) -> str:
 
 
 def status_line(t: Tally) -> str:
+    """The whole run's totals so far (not one problem's)."""
     return (
-        f"solved {t.solved}/{t.attempted} attempts · problems {t.problems_done}/"
-        f"{t.problems_total} · tokens {t.tokens} · {_money(t)} · infra {t.infra} · ETA {_eta(t)}"
+        f"run so far: {t.solved}/{t.attempted} attempts proved, {t.problems_done}/"
+        f"{t.problems_total} problems done, {t.tokens} tokens, {_money(t)}, {t.infra} infra, "
+        f"ETA {_eta(t)}"
     )
+
+
+def done_line(name: str, proved: int, samples: int) -> str:
+    return f"[{name}] done: {proved} of {samples} sample(s) proved"
 
 
 class PlainSink:
@@ -42,7 +48,10 @@ class PlainSink:
                 f"{(record.note or '').splitlines()[0] if record.note else ''}"
             )
 
-    def problem(self, tally: Tally, name: str, line: str) -> None:
+    def problem_done(self, tally: Tally, name: str, proved: int, samples: int) -> None:
+        self._say(f"{done_line(name, proved, samples)} · {status_line(tally)}")
+
+    def problem_skipped(self, tally: Tally, name: str, line: str) -> None:
         self._say(f"[{name}] {line} · {status_line(tally)}")
 
     def _say(self, msg: str) -> None:
@@ -80,9 +89,11 @@ class LiveSink:
             self._task, completed=tally.attempted, total=tally.total, info=self._info(tally)
         )
 
-    def problem(self, tally: Tally, name: str, line: str) -> None:
-        if line != "done":
-            self._progress.console.print(f"[{name}] {line}", markup=False)
+    def problem_done(self, tally: Tally, name: str, proved: int, samples: int) -> None:
+        self._progress.update(self._task, total=tally.total, info=self._info(tally))
+
+    def problem_skipped(self, tally: Tally, name: str, line: str) -> None:
+        self._progress.console.print(f"[{name}] {line}", markup=False)
         self._progress.update(self._task, total=tally.total, info=self._info(tally))
 
     @staticmethod

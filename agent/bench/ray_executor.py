@@ -17,6 +17,8 @@ from leanloop.bench.runner import Recorder, Work
 from leanloop.bench.store import AttemptRecord, ProblemRecord
 from leanloop.errors import LeanloopError, UsageError
 
+RAY_MISSING = "--executor ray needs Ray, which is not installed: pip install 'leanloop[ray]'."
+
 
 def _problem_task(
     settings_data: dict[str, Any],
@@ -52,7 +54,10 @@ class _Quiet:
     def attempt(self, tally: Any, record: AttemptRecord) -> None:
         return None
 
-    def problem(self, tally: Any, name: str, line: str) -> None:
+    def problem_done(self, tally: Any, name: str, proved: int, samples: int) -> None:
+        return None
+
+    def problem_skipped(self, tally: Any, name: str, line: str) -> None:
         return None
 
 
@@ -81,6 +86,7 @@ async def _run_problem(
             prompts=Prompts(settings.prompts_dir),
             settings_fp=settings_fp,
             dataset_fp=dataset_fp,
+            project=project,
         )
         await bench.run(work, Recorder(out, _Quiet(), work))
     finally:
@@ -102,7 +108,7 @@ def run_on_ray(
     try:
         import ray
     except ImportError:
-        raise UsageError("--executor ray needs Ray: pip install 'ray[default]'.") from None
+        raise UsageError(RAY_MISSING) from None
     started = False
     if not ray.is_initialized():
         try:

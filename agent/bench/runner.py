@@ -1,5 +1,6 @@
-"""Running a benchmark: every sample of every problem, independently, through the same model,
-extraction, prompts and acceptance gate as `prove`; each attempt journalled as it ends."""
+"""Running a benchmark: every sample of every problem, independently, through `prove`'s own
+conversation loop and acceptance path (:class:`leanloop.loop.Agent`: prompts, extraction, repair
+rounds, the gate and the whole-file check); each attempt journalled as it ends."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 import hashlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -16,13 +17,13 @@ from leanloop.bench import answers
 from leanloop.bench.answers import Hole, find_holes
 from leanloop.bench.problems import Problem
 from leanloop.bench.store import AttemptRecord, Outcome, ProblemRecord
-from leanloop.errors import EndpointAuthError, EndpointError, LeanloopError, LeanNotFoundError
-from leanloop.gate import Reason, Verdict, judge
+from leanloop.errors import EndpointAuthError, EndpointError, LeanloopError
+from leanloop.gate import Reason, Verdict
 from leanloop.lean.checker import Checker, LeanResult
-from leanloop.model import ChatMessage, ExtractionError, Model, ProofRequest, extract
+from leanloop.loop import NO_PROOF, Agent, AnswerProblem, AttemptLog, Hooks
+from leanloop.model import Completion, Model
 from leanloop.policy import Policy
 from leanloop.prompts import Prompts
-from leanloop.report import cost
 from leanloop.settings import Settings
 from leanloop.source import LeanDocument, UnterminatedError
 from leanloop.source.targets import Target, find_targets
@@ -35,12 +36,14 @@ INFRA_REASONS = {
     Reason.CRASH: "lean_crash",
     Reason.JUNK: "lean_junk",
 }
-# Reasons decided before Lean runs: no Lean check was spent.
-_NO_CHECK = frozenset({Reason.EMPTY, Reason.FORBIDDEN, Reason.STRUCTURE})
+# The gate accepted the proof, but the whole new file did not pass: `prove` would not write it.
+WHOLE_FILE = "whole_file"
 
-# Settings that do not change what a sample can achieve; changing them may resume a run.
+# Settings that do not change what a sample can achieve; changing them may resume a run. The
+# endpoint's address is one: the same model behind a restarted server is the same run.
 _NEUTRAL = frozenset(
     {
+        "base_url",
         "samples",
         "concurrency",
         "lean_workers",
@@ -77,6 +80,10 @@ def settings_fingerprint(settings: Settings, prompts: Prompts) -> tuple[str, dic
     relevant["prompts"] = hashlib.sha256(
         (prompts.system + prompts.first.template + prompts.feedback.template).encode("utf-8")
     ).hexdigest()[:16]
+    if settings.mode == "agent":
+        relevant["tool_prompts"] = hashlib.sha256(prompts.tools_system.encode("utf-8")).hexdigest()[
+            :16
+        ]
     blob = json.dumps(relevant, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16], relevant
 
@@ -102,13 +109,19 @@ class Sink(Protocol):
 
     def attempt(self, tally: Tally, record: AttemptRecord) -> None: ...
 
-    def problem(self, tally: Tally, name: str, line: str) -> None: ...
+    def problem_done(self, tally: Tally, name: str, proved: int, samples: int) -> None:
+        """Every sample of ``name`` has finished; ``proved`` of its ``samples`` (this run's and
+        earlier runs' in the same directory) were proved."""
+        ...
+
+    def problem_skipped(self, tally: Tally, name: str, line: str) -> None: ...
 
 
 @dataclass(frozen=True)
 class Prepared:
     doc: LeanDocument
     target: Target
+    baseline: LeanResult  # Lean's run on the untouched problem, for the whole-file check
     holes: list[Hole] = field(default_factory=list)  # answer holes the model fills too
 
 
@@ -122,13 +135,23 @@ Work = list[tuple[Problem, list[int]]]
 
 
 class Recorder:
-    """Journals each record as it ends, keeps the totals and tells the progress sink."""
+    """Journals each record as it ends, keeps the totals and tells the progress sink.
 
-    def __init__(self, journal: Records, sink: Sink, work: Work) -> None:
+    ``earlier`` holds, per problem, the samples proved and finished by earlier runs in the same
+    directory (kept on resume), so that a problem's line counts all of its samples."""
+
+    def __init__(
+        self,
+        journal: Records,
+        sink: Sink,
+        work: Work,
+        earlier: dict[str, tuple[int, int]] | None = None,
+    ) -> None:
         self.journal = journal
         self.sink = sink
         self.tally = Tally(total=sum(len(s) for _, s in work), problems_total=len(work))
         self._left = {p.name: len(s) for p, s in work}
+        self._counts = {p.name: list((earlier or {}).get(p.name, (0, 0))) for p, _ in work}
 
     def attempt(self, record: AttemptRecord) -> None:
         self.journal.append(record)
@@ -142,10 +165,13 @@ class Recorder:
         else:
             t.dollars += record.cost_usd
         self.sink.attempt(t, record)
+        counts = self._counts[record.problem]
+        counts[0] += record.outcome is Outcome.PROVED
+        counts[1] += 1
         self._left[record.problem] -= 1
         if self._left[record.problem] == 0:
             t.problems_done += 1
-            self.sink.problem(t, record.problem, "done")
+            self.sink.problem_done(t, record.problem, counts[0], counts[1])
 
     def skipped(self, record: ProblemRecord) -> None:
         """A problem no sample ran on; recorded once, however many samples were asked for."""
@@ -154,7 +180,7 @@ class Recorder:
         self._left[record.problem] = 0
         self.tally.problems_done += 1
         what = "dataset error" if record.status == "dataset_error" else "infra"
-        self.sink.problem(self.tally, record.problem, f"skipped ({what}): {record.message}")
+        self.sink.problem_skipped(self.tally, record.problem, f"skipped ({what}): {record.message}")
 
 
 class Bench:
@@ -168,12 +194,24 @@ class Bench:
         prompts: Prompts,
         settings_fp: str,
         dataset_fp: str,
+        project: Path | None = None,
+        say: Callable[[str], None] | None = None,
     ) -> None:
+        # ``project``: where the agent mode's tools and the premise index work (default: the
+        # current directory); ``say`` hears about the run (the index being built).
+        self.agent = Agent(
+            model=model,
+            checker=checker,
+            settings=settings,
+            policy=policy,
+            prompts=prompts,
+            project=project or Path.cwd(),
+            say=say,
+        )
         self.model = model
         self.checker = checker
         self.settings = settings
         self.policy = policy
-        self.prompts = prompts
         self.settings_fp = settings_fp
         self.dataset_fp = dataset_fp
         self._answered = False  # has the endpoint ever answered? (else its errors are fatal)
@@ -215,6 +253,7 @@ class Bench:
             for p in self._prepared.values():
                 p.cancel()
             await asyncio.gather(*workers, *self._prepared.values(), return_exceptions=True)
+            await self.agent.aclose()
 
     # -----------------------------------------------------------------------------------------
     # one problem: its document, its target, and Lean's word on the untouched statement
@@ -274,13 +313,13 @@ class Bench:
                 holes = find_holes(doc, problem.answers, targets[0].decl.start)
             except answers.AnswerError as e:
                 return self._problem_record(problem, "dataset_error", str(e))
-        return Prepared(doc, targets[0], holes)
+        return Prepared(doc, targets[0], result, holes)
 
     # -----------------------------------------------------------------------------------------
-    # one sample: a conversation of up to `rounds` rounds, run to its end
+    # one sample: the shared loop (leanloop.loop.Agent) run to its end, then the whole-file
+    # check, exactly as `prove` would do before writing
 
     async def sample(self, problem: Problem, prep: Prepared, index: int) -> AttemptRecord:
-        doc, target = prep.doc, prep.target
         rec = AttemptRecord(
             problem=problem.name,
             sample=index,
@@ -290,144 +329,116 @@ class Bench:
             dataset_fingerprint=self.dataset_fp,
             started=time.time(),
         )
-        first = self.prompts.first_request(doc, target, problem.origin, self.settings.context_chars)
-        if prep.holes:
-            first += answers.request(prep.holes)
-        if self.settings.mode == "agent":
-            return await self._agent_sample(rec, doc, target, first, index)
-        messages = [
-            ChatMessage(role="system", content=self.prompts.system),
-            ChatMessage(role="user", content=first),
-        ]
-        for rnd in range(1, self.settings.rounds + 1):
-            rec.rounds = rnd
-            request = ProofRequest(
-                target=target.name, mode=target.mode, imports=doc.imports, round=rnd, attempt=index
-            )
-            t0 = time.monotonic()
-            try:
-                completion = await self.model.complete(messages, request)
-            except EndpointAuthError:
-                raise
-            except EndpointError as e:
-                if not self._answered:
-                    raise EndpointError(
-                        f"The endpoint failed before answering any request: {e}"
-                    ) from None
-                rec.model_seconds += time.monotonic() - t0
-                return self._end(rec, Outcome.INFRA, "endpoint", note=str(e))
-            self._answered = True
-            rec.model_seconds += time.monotonic() - t0
-            rec.calls += 1
-            rec.prompt_tokens += completion.prompt_tokens
-            rec.completion_tokens += completion.completion_tokens
-            messages.append(ChatMessage(role="assistant", content=completion.text))
-            at_doc, at_target, shown = doc, target, None
-            try:
-                if prep.holes:
-                    at_doc, at_target, shown = answers.fill(
-                        doc, target, prep.holes, completion.text, self.policy
-                    )
-                extracted = extract(completion.text, at_doc, at_target)
-            except (ExtractionError, answers.AnswerError) as e:
-                refused = isinstance(e, answers.AnswerRefused)
-                rec.reasons.append(Reason.FORBIDDEN.value if refused else Outcome.NO_PROOF.value)
-                if refused:
-                    rec.outcome = Outcome.WRONG
-                rec.note = getattr(e, "for_user", None) or str(e)
-                feedback = self.prompts.extraction_feedback(str(e), target)
-                if prep.holes:
-                    feedback += answers.reminder(prep.holes)
-                messages.append(ChatMessage(role="user", content=feedback))
-                continue
-            verdict = await judge(
-                at_doc,
-                at_target,
-                extracted.proof,
-                self.checker,
-                self.policy,
-                whole_body=extracted.whole_body,
-                file_name=CHECK_FILE,
-            )
-            rec.lean_seconds += verdict.lean_seconds
-            if verdict.reason not in _NO_CHECK:
-                rec.lean_checks += 1
-            if verdict.accepted:
-                rec.proof = extracted.proof
-                rec.answer = shown
-                return self._end(rec, Outcome.PROVED, None, note=None)
-            assert verdict.reason is not None
-            if (kind := _infra_kind(verdict)) is not None:
-                return self._end(rec, Outcome.INFRA, kind, note=verdict.message)
-            rec.reasons.append(verdict.reason.value)
-            rec.note = verdict.message
-            rec.outcome = Outcome.WRONG
-            feedback = self.prompts.feedback_request(verdict, target, self.settings.feedback_chars)
-            if prep.holes:
-                feedback += answers.reminder(prep.holes)
-            messages.append(ChatMessage(role="user", content=feedback))
-        last = rec.reasons[-1] if rec.reasons else None
-        return self._end(rec, rec.outcome, last, note=rec.note)
-
-    async def _agent_sample(
-        self, rec: AttemptRecord, doc: LeanDocument, target: Target, first: str, index: int
-    ) -> AttemptRecord:
-        """`--mode agent`: the sample is one tool-calling conversation (leanloop.agentic)."""
-        from leanloop.agentic import Agent, make_agent, project_of
-
-        if not isinstance(getattr(self, "_agent", None), Agent):
-            root = project_of(self.checker)
-            self._agent = make_agent(
-                self.model, self.checker, self.policy, self.settings, self.prompts,
-                root / CHECK_FILE, CHECK_FILE,
-            )  # fmt: skip
+        holes = _AnswerHoles(prep, self.policy) if prep.holes else None
+        first = await self.agent.first_request(prep.doc, prep.target, problem.origin, holes)
+        log = AttemptLog(index)
         try:
-            r = await self._agent.attempt(doc, target, first, Path(CHECK_FILE), index)
+            accepted = await self.agent.attempt(
+                prep.doc,
+                prep.target,
+                first=first,
+                log=log,
+                check_file=CHECK_FILE,
+                holes=holes,
+                hooks=_Answered(self),
+                file=problem.origin,
+            )
         except EndpointAuthError:
             raise
         except EndpointError as e:
-            return self._end(rec, Outcome.INFRA, "endpoint", note=str(e))
-        self._answered = True
-        rec.rounds = rec.calls = r.calls
-        rec.prompt_tokens, rec.completion_tokens = r.prompt_tokens, r.completion_tokens
-        rec.lean_checks, rec.lean_seconds = r.lean_checks, r.lean_seconds
-        rec.model_seconds = r.model_seconds
-        rec.reasons = r.reasons
-        rec.tool_calls, rec.budget_hits = r.tool_calls, r.budget_hits
-        if r.accepted is not None:
-            rec.proof = r.accepted.proof
-            return self._end(rec, Outcome.PROVED, None, note=None)
-        if r.verdict is not None and (kind := _infra_kind(r.verdict)) is not None:
-            return self._end(rec, Outcome.INFRA, kind, note=r.verdict.message)
-        outcome = Outcome.WRONG if r.reasons else Outcome.NO_PROOF
-        return self._end(rec, outcome, r.reasons[-1] if r.reasons else None, note=r.note)
+            if not self._answered:
+                raise EndpointError(
+                    f"The endpoint failed before answering any request: {e}"
+                ) from None
+            return self._end(rec, log, Outcome.INFRA, "endpoint", note=str(e))
+        if accepted is not None:
+            t0 = time.monotonic()
+            final = await self.agent.confirm(accepted.doc, [accepted], prep.baseline, CHECK_FILE)
+            log.lean_checks += 1
+            log.lean_seconds += time.monotonic() - t0
+            if accepted.target.name in final.kept:
+                rec.proof = accepted.extracted.proof
+                rec.answer = accepted.answer
+                return self._end(rec, log, Outcome.PROVED, None, note=None)
+            # What `prove` reports as "Left out: the whole-file check failed".
+            why = final.dropped.get(accepted.target.name, "the whole file did not pass")
+            log.rejections.append(WHOLE_FILE)
+            return self._end(
+                rec, log, Outcome.WRONG, WHOLE_FILE, note=f"The whole-file check failed: {why}"
+            )
+        if log.trouble is not None:
+            # A round Lean could not judge might have been a proof: not the model's failure.
+            kind = _infra_kind(log.trouble)
+            return self._end(rec, log, Outcome.INFRA, kind, note=log.trouble.message)
+        wrong = any(r != NO_PROOF for r in log.rejections)
+        last = log.rejections[-1] if log.rejections else None
+        note = log.broken or log.note
+        return self._end(rec, log, Outcome.WRONG if wrong else Outcome.NO_PROOF, last, note=note)
 
     def _end(
-        self, rec: AttemptRecord, outcome: Outcome, reason: str | None, note: str | None
+        self,
+        rec: AttemptRecord,
+        log: AttemptLog,
+        outcome: Outcome,
+        reason: str | None,
+        note: str | None,
     ) -> AttemptRecord:
         rec.outcome = outcome
         rec.reason = reason
+        rec.reasons = list(log.rejections)
         rec.infra_kind = reason if outcome is Outcome.INFRA else None
         rec.note = note
-        rec.cost_usd = cost(
-            self.settings.prices, self.model.name, rec.prompt_tokens, rec.completion_tokens
-        )
-        rec.model_seconds = round(rec.model_seconds, 3)
-        rec.lean_seconds = round(rec.lean_seconds, 3)
+        rec.rounds = log.rounds
+        rec.calls = log.calls
+        rec.lean_checks = log.lean_checks
+        rec.prompt_tokens = log.prompt_tokens
+        rec.completion_tokens = log.completion_tokens
+        rec.cost_usd = self.agent.cost(rec.prompt_tokens, rec.completion_tokens)
+        rec.model_seconds = round(log.model_seconds, 3)
+        rec.lean_seconds = round(log.lean_seconds, 3)
+        rec.tool_calls = log.tool_calls
+        rec.budget_hits = list(log.budget_hits)
         rec.finished = time.time()
         return rec
 
 
-def _infra_kind(verdict: Verdict) -> str | None:
-    if verdict.reason is Reason.LEAN_UNAVAILABLE:
-        raise LeanNotFoundError(verdict.message)
-    if verdict.reason is Reason.NOT_BUILT:
-        from leanloop.errors import LeanNotBuiltError
+class _Answered(Hooks):
+    """Notes that the endpoint has answered once: from then on its errors are infra."""
 
-        raise LeanNotBuiltError(verdict.message)
+    def __init__(self, bench: Bench) -> None:
+        self._bench = bench
+
+    def call(self, log: AttemptLog, rnd: int, completion: Completion) -> None:
+        self._bench._answered = True
+
+
+class _AnswerHoles:
+    """The problem's answer holes, for the shared loop (:class:`leanloop.loop.Holes`)."""
+
+    def __init__(self, prep: Prepared, policy: Policy) -> None:
+        self._prep = prep
+        self._policy = policy
+
+    def request(self) -> str:
+        return answers.request(self._prep.holes)
+
+    def reminder(self) -> str:
+        return answers.reminder(self._prep.holes)
+
+    def fill(self, answer: str) -> tuple[LeanDocument, Target, str]:
+        try:
+            return answers.fill(
+                self._prep.doc, self._prep.target, self._prep.holes, answer, self._policy
+            )
+        except answers.AnswerError as e:
+            raise AnswerProblem(str(e), refused=isinstance(e, answers.AnswerRefused)) from None
+
+
+def _infra_kind(verdict: Verdict) -> str:
     if verdict.reason is Reason.CRASH and _mentions_memory(verdict.message):
         return "lean_memory"
-    return INFRA_REASONS.get(verdict.reason) if verdict.reason is not None else None
+    assert verdict.reason is not None
+    return INFRA_REASONS[verdict.reason]
 
 
 def _mentions_memory(text: str) -> bool:

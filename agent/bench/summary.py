@@ -228,6 +228,20 @@ def _usd(x: float | None) -> str:
     return "unknown (no price set)" if x is None else f"${x:.4f}"
 
 
+def _per_solved(s: Summary) -> str:
+    if s.cost_usd is not None and s.cost_per_solved_usd is None:
+        return "– (no problem solved)"
+    return _usd(s.cost_per_solved_usd)
+
+
+def _cost_sentence(s: Summary) -> str:
+    if s.cost_usd is None:
+        return f"cost unknown (no price set for {s.model})"
+    if s.cost_per_solved_usd is None:
+        return f"cost ${s.cost_usd:.4f} (no problem solved)"
+    return f"cost ${s.cost_usd:.4f} (${s.cost_per_solved_usd:.4f} per solved problem)"
+
+
 def check_ks(ks: list[int], samples: int) -> None:
     bad = [k for k in ks if k > samples]
     if bad:
@@ -274,7 +288,7 @@ def markdown(s: Summary) -> str:
         f"{s.repairs}) |",
         f"| tokens (prompt + completion) | {s.prompt_tokens} + {s.completion_tokens} |",
         f"| cost | {_usd(s.cost_usd)} |",
-        f"| cost per solved problem | {_usd(s.cost_per_solved_usd)} |",
+        f"| cost per solved problem | {_per_solved(s)} |",
         f"| wall time | {s.wall_seconds:.1f} s |",
         f"| Lean checks (Lean seconds) | {s.lean_checks} ({s.lean_seconds:.1f} s) |",
     ]
@@ -344,8 +358,7 @@ def rich_table(s: Summary) -> Any:
         + ("counted as failures" if s.infra_counts_as_failure else "not counted against the model")
         + ").",
         f"Model calls: {s.model_calls} ({s.first_tries} first tries, {s.repairs} repairs); "
-        f"tokens {s.prompt_tokens + s.completion_tokens}; cost {_usd(s.cost_usd)}"
-        f" ({_usd(s.cost_per_solved_usd)} per solved problem).",
+        f"tokens {s.prompt_tokens + s.completion_tokens}; {_cost_sentence(s)}.",
         f"Wall time {s.wall_seconds:.1f} s; {s.lean_checks} Lean checks, {s.lean_seconds:.1f} "
         "Lean seconds.",
         *_notes(s),
@@ -353,51 +366,87 @@ def rich_table(s: Summary) -> Any:
     return Group(table, Text("\n".join(lines)))
 
 
-def plots(s: Summary, out: Path) -> list[Path]:
-    """pass@k against k, and solved against dollars. matplotlib is imported only here."""
+PASS_AT_K_PNG = "pass_at_k.png"
+COST_PNG = "solved_vs_dollars.png"
+INTERVAL = "95% bootstrap interval"
+NO_MATPLOTLIB = (
+    "No plots: they need matplotlib (pip install 'leanloop[plots]'); summary.json and "
+    "summary.md are written."
+)
+
+
+def plots(s: Summary, out: Path) -> tuple[list[Path], list[str]]:
+    """Write the plots that have data; the paths written, and a note for each plot that was
+    not. matplotlib is imported only here, and a missing one is a note, not a failure."""
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise UsageError(
-            "Plots need matplotlib: pip install 'leanloop[plots]' (or pass --no-plots)."
-        ) from None
-    written = []
-    pts = [f for f in s.pass_at_k if f.value is not None]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ks = [f.k for f in pts]
-    vals = [100 * (f.value or 0.0) for f in pts]
-    lows = [100 * ((f.value or 0.0) - (f.ci_low or 0.0)) for f in pts]
-    highs = [100 * ((f.ci_high or 0.0) - (f.value or 0.0)) for f in pts]
-    ax.errorbar(ks, vals, yerr=[lows, highs], marker="o", capsize=3)
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("k (samples)")
-    ax.set_ylabel("pass@k (%)")
-    ax.set_title(f"{s.model}: pass@k (n = {s.samples})")
-    ax.grid(True, alpha=0.3)
-    path = out / "pass_at_k.png"
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    written.append(path)
+        return [], [NO_MATPLOTLIB]
+    written: list[Path] = []
+    notes: list[str] = []
+    for name, fig in figures(s):
+        if isinstance(fig, str):
+            notes.append(f"{name} not drawn: {fig}")
+            continue
+        path = out / name
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        written.append(path)
+    return written, notes
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    pts2 = [b for b in s.budget if b.cost_usd is not None and b.pass_at_k is not None]
-    if pts2:
-        ax.plot([b.cost_usd or 0.0 for b in pts2], [100 * (b.pass_at_k or 0.0) for b in pts2], "o-")
-        for b in pts2:
-            ax.annotate(f"pass@{b.k}", (b.cost_usd or 0.0, 100 * (b.pass_at_k or 0.0)))
+
+def figures(s: Summary) -> list[tuple[str, Any]]:
+    """Each plot's file name and its matplotlib figure, or why it has no data."""
+    import matplotlib.pyplot as plt
+
+    out: list[tuple[str, Any]] = []
+    pts = [f for f in s.pass_at_k if f.value is not None]
+    if not pts:
+        out.append((PASS_AT_K_PNG, "no problem has enough scored samples for any k."))
     else:
-        ax.text(0.5, 0.5, "cost unknown: set `prices`", ha="center", transform=ax.transAxes)
-    ax.set_xlabel("dollars")
-    ax.set_ylabel("solved (%)")
-    ax.set_title(f"{s.model}: solved against dollars")
-    ax.grid(True, alpha=0.3)
-    path = out / "solved_vs_dollars.png"
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    written.append(path)
-    return written
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ks = [f.k for f in pts]
+        vals = [100 * (f.value or 0.0) for f in pts]
+        lows = [100 * ((f.value or 0.0) - (f.ci_low or 0.0)) for f in pts]
+        highs = [100 * ((f.ci_high or 0.0) - (f.value or 0.0)) for f in pts]
+        ax.errorbar(
+            ks, vals, yerr=[lows, highs], marker="o", capsize=3, label=f"pass@k, {INTERVAL}"
+        )
+        # k doubles from point to point, so a log axis spaces them evenly; the ticks are the
+        # ks themselves, as plain numbers.
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(ks, labels=[str(k) for k in ks])
+        ax.minorticks_off()
+        ax.set_xlabel("k")
+        ax.set_ylabel("pass@k (%)")
+        ax.set_title(f"{s.model}: pass@k (n = {s.samples} samples per problem)")
+        ax.legend(loc="lower right")
+        ax.grid(True, alpha=0.3)
+        fig.tight_layout()
+        out.append((PASS_AT_K_PNG, fig))
+
+    budget = [b for b in s.budget if b.cost_usd is not None and b.pass_at_k is not None]
+    if not budget:
+        why = (
+            f"the cost is unknown: no price is set for {s.model} (see `prices`)."
+            if s.cost_usd is None
+            else "no problem has enough scored samples for any k."
+        )
+        out.append((COST_PNG, why))
+    else:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        xs = [b.cost_usd or 0.0 for b in budget]
+        ys = [100 * (b.pass_at_k or 0.0) for b in budget]
+        ax.plot(xs, ys, "o-")
+        for b, x, y in zip(budget, xs, ys, strict=True):
+            ax.annotate(f"pass@{b.k}", (x, y), textcoords="offset points", xytext=(4, 4))
+        ax.set_xlabel("dollars (k samples of every problem)")
+        ax.set_ylabel("pass@k (%)")
+        ax.set_title(f"{s.model}: solved against dollars")
+        ax.grid(True, alpha=0.3)
+        fig.tight_layout()
+        out.append((COST_PNG, fig))
+    return out

@@ -1,14 +1,37 @@
-"""The `leanloop ci` command, registered on the CLI's app."""
+"""The `leanloop ci` command: its options, parsed here into :class:`CiOptions`, and
+registered on the CLI's app."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
 from leanloop.ci.model import FAIL_ON_DEFAULT, FailOn, Rule
 from leanloop.errors import UsageError
+from leanloop.options import (
+    BUDGET,
+    LEAN,
+    OUTPUT,
+    ApiKeyEnvOpt,
+    BackendOpt,
+    BaseUrlOpt,
+    Command,
+    LeanCmdOpt,
+    MaxToolCallsOpt,
+    ModelOpt,
+    ModeOpt,
+    NativeOpt,
+    PremisesOpt,
+    RequestTimeoutOpt,
+    RoundsOpt,
+    SamplesOpt,
+    SandboxOpt,
+    TimeoutOpt,
+    TokenBudgetOpt,
+    ToolTimeoutOpt,
+)
 
 FORMAT_NAMES = ("text", "github", "sarif", "junit", "markdown", "json")
 
@@ -46,97 +69,173 @@ def parse_formats(values: list[str] | None) -> list[str]:
 
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``; keep heavy imports inside the command body."""
+    app.command(cls=Command)(ci)
 
-    @app.command()
-    def ci(
-        repo: Annotated[
-            Path, typer.Argument(help="The git repository (default: the current directory).")
-        ] = Path("."),
-        base: Annotated[
-            str | None,
-            typer.Option(help="Compare with the merge base of this ref (e.g. origin/main)."),
-        ] = None,
-        paths: Annotated[
-            list[str] | None,
-            typer.Option("--paths", help="Only files matching this glob; repeatable."),
-        ] = None,
-        fail_on: Annotated[
-            list[str] | None,
-            typer.Option(
-                "--fail-on",
-                help=f"Rules that fail the check (default {FAIL_ON_DEFAULT}; "
-                "error, sorry, axiom, forbidden, each optionally new-; or none).",
-            ),
-        ] = None,
-        fill: Annotated[
-            bool, typer.Option("--fill", help="Prove the new `sorry`s with the model.")
-        ] = False,
-        fill_all: Annotated[
-            bool, typer.Option("--fill-all", help="Prove every `sorry` of the checked files.")
-        ] = False,
-        commit_branch: Annotated[
-            str | None, typer.Option(help="Commit the proofs on this new branch.")
-        ] = None,
-        suggest: Annotated[
-            bool,
-            typer.Option("--suggest", help="Write suggestions.json (a pull-request review)."),
-        ] = False,
-        post_review: Annotated[
-            bool,
-            typer.Option("--post-review", help="Post the suggestions through GitHub's API."),
-        ] = False,
-        fmt: Annotated[
-            list[str] | None,
-            typer.Option("--format", help="text, github, sarif, junit, markdown, json."),
-        ] = None,
-        report_dir: Annotated[
-            Path | None, typer.Option(help="Where report files go (default: here).")
-        ] = None,
-        budget_usd: Annotated[
-            float | None, typer.Option(help="Stop filling once this much is spent.")
-        ] = None,
-        max_targets: Annotated[
-            int | None, typer.Option(help="Prove at most this many declarations.")
-        ] = None,
-        build: Annotated[
-            bool, typer.Option("--build", help="Run the repository's `lake build` first.")
-        ] = False,
-        model: Annotated[str | None, typer.Option(help="Model name for --fill.")] = None,
-        base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL.")] = None,
-        api_key_env: Annotated[
-            str | None, typer.Option(help="Environment variable holding the API key.")
-        ] = None,
-        samples: Annotated[int | None, typer.Option(help="Attempts per target.")] = None,
-        rounds: Annotated[int | None, typer.Option(help="Rounds of feedback per attempt.")] = None,
-        lean_cmd: Annotated[
-            str | None, typer.Option(help="Command that checks a file, given its path.")
-        ] = None,
-        timeout: Annotated[float | None, typer.Option(help="Seconds per Lean run.")] = None,
-        allow_native_decide: Annotated[
-            bool | None,
-            typer.Option("--allow-native-decide", help="Accept proofs that trust compiled code."),
-        ] = None,
-        sandbox: Annotated[str | None, typer.Option(help="required, auto or off.")] = None,
-        replay: Annotated[
-            str | None,
-            typer.Option(help="auto, required (the default for ci) or off, for --fill."),
-        ] = None,
-        backend: Annotated[str | None, typer.Option(help="cli or repl.")] = None,
-    ) -> None:
-        """Check a Lean repository for CI: new `sorry`s, errors and axioms, by declaration."""
-        from leanloop.ci.run import CiOptions, run_ci
-        from leanloop.cli import _run
 
+def ci(
+    repo: Annotated[
+        Path,
+        typer.Argument(
+            metavar="REPO",
+            help="The git repository (default: the current directory).",
+            show_default=False,
+        ),
+    ] = Path("."),
+    base: Annotated[
+        str | None,
+        typer.Option(
+            metavar="REF",
+            help="Compare with the merge base of this ref, e.g. origin/main (default: none, "
+            "every Lean file is checked).",
+        ),
+    ] = None,
+    paths: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--paths",
+            metavar="GLOB",
+            help="Only files matching this glob; repeatable (default: every .lean file).",
+        ),
+    ] = None,
+    fail_on: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-on",
+            metavar="RULES",
+            help="Rules that fail the check: error, sorry, axiom, forbidden, each optionally "
+            f"new-; or none (default: {FAIL_ON_DEFAULT}).",
+        ),
+    ] = None,
+    fill: Annotated[
+        bool,
+        typer.Option(
+            "--fill", metavar="", help="Prove the new `sorry`s with the model (default: off)."
+        ),
+    ] = False,
+    fill_all: Annotated[
+        bool,
+        typer.Option(
+            "--fill-all",
+            metavar="",
+            help="Prove every `sorry` of the checked files (default: off).",
+        ),
+    ] = False,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key_env: ApiKeyEnvOpt = None,
+    request_timeout: RequestTimeoutOpt = None,
+    premises: PremisesOpt = None,
+    mode: ModeOpt = None,
+    samples: SamplesOpt = None,
+    rounds: RoundsOpt = None,
+    max_tool_calls: MaxToolCallsOpt = None,
+    tool_timeout: ToolTimeoutOpt = None,
+    token_budget: TokenBudgetOpt = None,
+    budget_usd: Annotated[
+        float | None,
+        typer.Option(
+            metavar="DOLLARS",
+            help="Stop filling once this much is spent (default: no limit).",
+            rich_help_panel=BUDGET,
+        ),
+    ] = None,
+    max_targets: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            help="Prove at most this many declarations (default: no limit).",
+            rich_help_panel=BUDGET,
+        ),
+    ] = None,
+    build: Annotated[
+        bool,
+        typer.Option(
+            "--build",
+            metavar="",
+            help="Run the repository's `lake build` first (default: off).",
+            rich_help_panel=LEAN,
+        ),
+    ] = False,
+    lean_cmd: LeanCmdOpt = None,
+    timeout: TimeoutOpt = None,
+    allow_native_decide: NativeOpt = None,
+    sandbox: SandboxOpt = None,
+    replay: Annotated[
+        str | None,
+        typer.Option(
+            metavar="auto|required|off",
+            help="The independent replay (SafeVerify) of each filled file; off gives it up "
+            "(default for ci: required).",
+            rich_help_panel=LEAN,
+        ),
+    ] = None,
+    backend: BackendOpt = None,
+    fmt: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format",
+            metavar="FORMATS",
+            help=f"Any of {', '.join(FORMAT_NAMES)}, comma-separated or repeated (default: text).",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = None,
+    report_dir: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DIR",
+            help="Where report files go, created if missing (default: the current directory).",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = None,
+    suggest: Annotated[
+        bool,
+        typer.Option(
+            "--suggest",
+            metavar="",
+            help="Write suggestions.json, a pull-request review (default: off).",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = False,
+    post_review: Annotated[
+        bool,
+        typer.Option(
+            "--post-review",
+            metavar="",
+            help="Post the suggestions through GitHub's API (default: off).",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = False,
+    commit_branch: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME",
+            help="Commit the proofs on this new branch (default: none).",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = None,
+) -> None:
+    """Check a Lean repository for CI: new `sorry`s, errors and axioms, by declaration."""
+    from leanloop.ci.run import CiOptions, run_ci
+    from leanloop.command import run_command
+
+    async def body() -> int:
+        fill_mode: Literal["new", "all"] | None = "all" if fill_all else ("new" if fill else None)
+        if fill_mode is None and (suggest or commit_branch or post_review):
+            fill_mode = "new"  # suggestions and commits need proofs to carry
+        if budget_usd is not None and budget_usd < 0:
+            raise UsageError("--budget-usd must not be negative.")
+        if max_targets is not None and max_targets < 0:
+            raise UsageError("--max-targets must not be negative.")
         options = CiOptions(
             repo=repo,
             base=base,
             paths=_split(paths),
-            fail_on=fail_on,
-            fill="all" if fill_all else ("new" if fill else None),
+            fail_on=parse_fail_on(fail_on),
+            fill=fill_mode,
             commit_branch=commit_branch,
-            suggest=suggest,
+            suggest=suggest or post_review,
             post_review=post_review,
-            formats=fmt,
+            formats=parse_formats(fmt),
             report_dir=report_dir,
             budget_usd=budget_usd,
             max_targets=max_targets,
@@ -145,6 +244,7 @@ def register(app: typer.Typer) -> None:
                 model=model,
                 base_url=base_url,
                 api_key_env=api_key_env,
+                request_timeout=request_timeout,
                 samples=samples,
                 rounds=rounds,
                 lean_cmd=lean_cmd,
@@ -153,6 +253,13 @@ def register(app: typer.Typer) -> None:
                 sandbox=sandbox,
                 replay=replay,
                 backend=backend,
+                premises=premises,
+                mode=mode,
+                max_tool_calls=max_tool_calls,
+                tool_timeout=tool_timeout,
+                token_budget=token_budget,
             ),
         )
-        raise typer.Exit(_run(lambda: run_ci(options)))
+        return await run_ci(options)
+
+    raise typer.Exit(run_command(body))

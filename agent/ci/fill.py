@@ -187,6 +187,7 @@ async def fill(
                     # A fatal error (a refused key, an endpoint that keeps failing): no point
                     # in trying the remaining targets.
                     report.stopped = report.stopped or run.stopped
+                    report.error = report.error or run.stopped
                     halted = True
                     break
         finally:

@@ -100,6 +100,8 @@ class FillReport(BaseModel):
     spent_usd: float | None
     budget_usd: float | None
     stopped: str | None = None  # why the filling stopped early
+    # The prover could not be used (unreachable or refusing endpoint, Lean gone): exit 2.
+    error: str | None = None
     branch: str | None = None  # the branch committed to, with --commit-branch
     commit: str | None = None
     suggestions: int = 0

@@ -8,24 +8,26 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from leanloop.ci.model import CiReport, FailOn
-from leanloop.errors import SandboxError, UsageError
+from leanloop.errors import ConfigError, SandboxError, UsageError
 from leanloop.settings import Settings
 
 
 @dataclass
 class CiOptions:
+    """`leanloop ci`'s options, already parsed by its command layer (`leanloop.ci.command`)."""
+
     repo: Path
     base: str | None = None
     paths: list[str] = field(default_factory=list)
-    fail_on: list[str] | None = None
-    fill: str | None = None
+    fail_on: list[FailOn] = field(default_factory=list)
+    fill: Literal["new", "all"] | None = None
     commit_branch: str | None = None
     suggest: bool = False
     post_review: bool = False
-    formats: list[str] | None = None
+    formats: list[str] = field(default_factory=lambda: ["text"])
     report_dir: Path | None = None
     budget_usd: float | None = None
     max_targets: int | None = None
@@ -37,25 +39,18 @@ def say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def _validate(options: CiOptions) -> tuple[list[FailOn], list[str], str | None]:
-    from leanloop.ci.command import parse_fail_on, parse_formats
-
-    fail_on = parse_fail_on(options.fail_on)
-    formats = parse_formats(options.formats)
-    fill = options.fill
-    if fill is not None and fill not in ("new", "all"):
-        raise UsageError(f"--fill={fill}: use --fill (new sorries) or --fill-all.")
-    if fill is None and (options.suggest or options.commit_branch or options.post_review):
-        fill = "new"  # suggestions and commits need proofs to carry
-    if options.post_review:
-        options.suggest = True
-    if options.budget_usd is not None and options.budget_usd < 0:
-        raise UsageError("--budget-usd must not be negative.")
-    if options.max_targets is not None and options.max_targets < 0:
-        raise UsageError("--max-targets must not be negative.")
-    if options.report_dir is not None and not options.report_dir.is_dir():
-        raise UsageError(f"--report-dir {options.report_dir}: no such directory.")
-    return fail_on, formats, fill
+def report_directory(report_dir: Path | None) -> Path:
+    """Where report files go: ``report_dir``, created (with its parents) when missing, as
+    `pytest --junitxml` and SARIF uploaders expect; the current directory by default."""
+    if report_dir is None:
+        return Path.cwd()
+    if report_dir.exists() and not report_dir.is_dir():
+        raise UsageError(f"--report-dir {report_dir} is a file, not a directory.")
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"Cannot create --report-dir {report_dir}: {e.strerror}.") from None
+    return report_dir
 
 
 def _settings(options: CiOptions, root: Path) -> Settings:
@@ -94,12 +89,24 @@ def require_cage(settings: Settings) -> str | None:
     )
 
 
+# What `--replay off` gives up, said where ci stops for want of SafeVerify.
+WITHOUT_REPLAY = (
+    "To fill without it, pass --replay off: the proofs are then checked by leanloop's gate and "
+    "Lean only, without SafeVerify's independent replay of the proved file through the kernel, "
+    "the check that catches a proof which fools a text-level reading of Lean's output"
+)
+
+
 async def prepare_replayer(settings: Settings, file: Path, scratch: Path) -> Any:
     """The independent replay (issue 13) every filled file passes before it is written; with
-    `--replay required` (ci's default) and no SafeVerify, a setup error before any model call."""
+    `--replay required` (ci's default) and no SafeVerify, a setup error before any model call
+    that says how to go on without it, and what that gives up."""
     from leanloop.session import make_replayer
 
-    return await make_replayer(settings, file, say, scratch)
+    try:
+        return await make_replayer(settings, file, say, scratch)
+    except ConfigError as e:
+        raise ConfigError(f"ci --fill: {str(e).rstrip('.')}. {WITHOUT_REPLAY}.") from None
 
 
 def _write(dest: Path, text: str) -> None:
@@ -135,7 +142,7 @@ def emit(report: CiReport, formats: list[str], report_dir: Path) -> None:
 async def run_ci(options: CiOptions) -> int:
     from leanloop.ci.scope import collect
 
-    fail_on, formats, fill_mode = _validate(options)
+    report_dir = report_directory(options.report_dir)
     scope = collect(options.repo, options.base, options.paths)
     if options.commit_branch is not None:
         from leanloop.ci.fill import check_branch
@@ -146,15 +153,13 @@ async def run_ci(options: CiOptions) -> int:
     replayer = None
     scratch = Path(tempfile.mkdtemp(prefix="leanloop-ci-"))
     try:
-        if fill_mode is not None:
+        if options.fill is not None:
             warning = require_cage(settings)
             if scope.files:
                 replayer = await prepare_replayer(
                     settings, scope.root / scope.files[0].path, scratch
                 )
-        return await _check_and_fill(
-            options, scope, settings, fail_on, formats, fill_mode, warning, replayer, scratch
-        )
+        return await _check_and_fill(options, scope, settings, report_dir, warning, replayer)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -163,12 +168,9 @@ async def _check_and_fill(
     options: CiOptions,
     scope: Any,
     settings: Settings,
-    fail_on: list[FailOn],
-    formats: list[str],
-    fill_mode: str | None,
+    report_dir: Path,
     warning: str | None,
     replayer: Any,
-    scratch: Path,
 ) -> int:
     from leanloop.ci.check import check_scope
     from leanloop.ci.config import load_ci_config
@@ -176,7 +178,7 @@ async def _check_and_fill(
 
     config = load_ci_config([Path.cwd(), scope.root])
     policy = make_policy(settings)
-    report_dir = options.report_dir or Path.cwd()
+    fail_on, formats = options.fail_on, options.formats
     report = CiReport(
         repo=str(scope.root),
         base_ref=scope.base_ref,
@@ -211,13 +213,15 @@ async def _check_and_fill(
         scope, checker_for, policy, config, fail_on, say
     )
     report.notes.extend(notes)
-    if fill_mode is not None:
+    if options.fill is not None:
         if warning:
             say(warning)
-        await _fill(
-            report, scope, settings, policy, fill_mode, options, report_dir, checker_for, replayer
-        )
+        await _fill(report, scope, settings, policy, options, report_dir, checker_for, replayer)
     emit(report, formats, report_dir)
+    if report.fill is not None and report.fill.error is not None:
+        # "A sorry remains" (1) and "the prover could not be used" differ: as `prove` does.
+        say(f"error: {report.fill.error}")
+        return 2
     return report.exit_code
 
 
@@ -226,7 +230,6 @@ async def _fill(
     scope: Any,
     settings: Settings,
     policy: Any,
-    mode: str,
     options: CiOptions,
     report_dir: Path,
     checker_for: Any,
@@ -242,7 +245,7 @@ async def _fill(
         filled = await fill(
             scope,
             report.files,
-            mode=mode,
+            mode=options.fill or "new",
             settings=settings,
             model=choice.model,
             make_checker=checker_for,

@@ -12,12 +12,10 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from leanloop.errors import UsageError
+from leanloop.inputs import EXCLUDED_DIRS
 
 if TYPE_CHECKING:
     from git import Repo
-
-# Directories that hold build output or fetched dependencies, never the project's own sources.
-EXCLUDED_DIRS = frozenset({".lake", "lake-packages", ".git", "build"})
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ Loading `import Mathlib` takes seconds to minutes; a REPL that has loaded a head
 checks every later candidate with the same header from that environment. Protocol (see
 ``shared/lean-reference/repl/PROTOCOL.md``): one JSON request per line followed by a blank line;
 each answer is pretty-printed JSON followed by a blank line. Message positions are relative to
-the submitted command, so they are shifted back to the file's lines here.
+the submitted command, so they are shifted back to the file's lines (`messages.repl_message`,
+like every reading of Lean's output, is in `leanloop.lean.messages`).
 
 Every process the pool starts is stopped as a whole (`runner.stop_process`: the cage's inner
 processes too) when it is retired, on ``aclose``, and at interpreter exit for any left over."""
@@ -22,11 +23,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from leanloop.errors import LeanloopError
 from leanloop.lean.checker import LeanResult, Status
-from leanloop.lean.messages import LeanMessage, Position
+from leanloop.lean.messages import (
+    LeanMessage,
+    ReplSorry,
+    ReplTactic,
+    repl_answer,
+    repl_message,
+    repl_sorries,
+    repl_tactic,
+)
 from leanloop.lean.project import LeanCommand
 from leanloop.lean.runner import Executor, Tracked, kill_tree, stop_process, track
 from leanloop.source import LeanDocument, UnterminatedError
@@ -96,12 +105,9 @@ class _Repl:
                     continue
                 lines.append(line)
             try:
-                answer = json.loads("\n".join(lines))
-            except json.JSONDecodeError:
-                raise ReplFailure("the REPL answered with something that is not JSON") from None
-            if not isinstance(answer, dict):
-                raise ReplFailure("the REPL answered with something that is not a JSON object")
-            return answer
+                return repl_answer("\n".join(lines))
+            except ValueError as e:
+                raise ReplFailure(str(e)) from None
 
         return await asyncio.wait_for(read(), timeout)
 
@@ -122,21 +128,6 @@ def split_header(text: str) -> tuple[str, str, int, int]:
     start = end + len(rest) - len(body)  # where the body starts in the text
     before = text[:start]
     return header, body, before.count("\n"), start - (before.rfind("\n") + 1)
-
-
-def _shift(message: dict[str, Any], lines: int, first_col: int) -> LeanMessage | None:
-    try:
-        msg = LeanMessage.model_validate(message)
-    except ValidationError:
-        return None
-
-    def move(p: Position | None) -> Position | None:
-        if p is None:
-            return None
-        col = p.column + first_col if p.line == 1 else p.column
-        return Position(line=p.line + lines, column=col)
-
-    return msg.model_copy(update={"pos": move(msg.pos), "end_pos": move(msg.end_pos)})
 
 
 class ReplPool:
@@ -224,7 +215,9 @@ class ReplPool:
                 )
             await self._release(repl)
             raw = answer.get("messages", [])
-            messages = [m for m in (_shift(x, lines, first_col) for x in raw) if m is not None]
+            messages = [
+                m for m in (repl_message(x, lines, first_col) for x in raw) if m is not None
+            ]
             if len(messages) != len(raw):
                 return LeanResult(
                     status="junk",
@@ -280,7 +273,7 @@ class ReplPool:
         if "env" not in answer:
             await self._retire(repl)
             raise ReplFailure(str(answer.get("message", answer)))
-        header_messages = [_shift(m, 0, 0) for m in answer.get("messages", [])]
+        header_messages = [repl_message(m) for m in answer.get("messages", [])]
         errors = [m for m in header_messages if m is not None and m.is_error]
         if errors:
             await self._retire(repl)
@@ -341,31 +334,10 @@ async def _drain(repl: _Repl) -> str:
 # --- interactive use: goals at `sorry`s and tactics on proof states ---------------------------
 
 
-class ReplSorry(BaseModel):
-    """A `sorry` the REPL reported: its place in the checked text and its goal."""
-
-    line: int  # 1-based, in the text given to `InteractiveRepl.command`
-    column: int
-    goal: str
-    proof_state: int | None  # the REPL's own id, valid in the process that answered
-
-
 class ReplCommand(BaseModel):
     messages: list[LeanMessage]
     sorries: list[ReplSorry]
     generation: int  # which process answered: proof states live only as long as it does
-
-
-class ReplTactic(BaseModel):
-    """The REPL's answer to `{"tactic": …, "proofState": n}` (recorded in
-    shared/lean-reference/repl: `proof_step`, `proof_branching`, `invalid_tactic`,
-    `unknown_tactic`)."""
-
-    proof_state: int | None = None
-    goals: list[str] = []
-    messages: list[LeanMessage] = []
-    proof_status: str | None = None  # absent before REPL toolchain v4.19
-    error: str | None = None  # `{"message": …}`: the tactic threw, or the state is unknown
 
 
 class StaleProofState(LeanloopError):
@@ -415,25 +387,9 @@ class InteractiveRepl:
             if "env" not in answer:
                 await self._drop(header)
                 raise LeanloopError(f"The Lean REPL refused the command: {answer.get('message')}.")
-            messages = [
-                m for m in (_shift(x, lines, first_col) for x in answer.get("messages", [])) if m
-            ]
-            sorries = []
-            for raw in answer.get("sorries", []):
-                if not isinstance(raw, dict) or not isinstance(raw.get("pos"), dict):
-                    continue
-                pos = _shift(
-                    {"pos": raw["pos"], "severity": "information", "data": ""}, lines, first_col
-                )
-                state = raw.get("proofState")
-                sorries.append(
-                    ReplSorry(
-                        line=pos.pos.line if pos else 0,
-                        column=pos.pos.column if pos else 0,
-                        goal=str(raw.get("goal", "")),
-                        proof_state=state if isinstance(state, int) else None,
-                    )
-                )
+            raw = answer.get("messages", [])
+            messages = [m for m in (repl_message(x, lines, first_col) for x in raw) if m]
+            sorries = repl_sorries(answer, lines, first_col)
             return ReplCommand(messages=messages, sorries=sorries, generation=generation)
 
     async def tactic(
@@ -456,17 +412,7 @@ class InteractiveRepl:
                 raise LeanloopError(
                     f"The Lean REPL failed on the tactic: {e or 'timeout'}."
                 ) from None
-            if "proofState" not in answer:
-                return ReplTactic(error=str(answer.get("message", answer)))
-            goals = answer.get("goals", [])
-            status = answer.get("proofStatus")
-            state = answer.get("proofState")
-            return ReplTactic(
-                proof_state=state if isinstance(state, int) else None,
-                goals=[str(g) for g in goals] if isinstance(goals, list) else [],
-                messages=[m for m in (_shift(x, 0, 0) for x in answer.get("messages", [])) if m],
-                proof_status=status if isinstance(status, str) else None,
-            )
+            return repl_tactic(answer)
 
     async def _process(self, header: str) -> tuple[_Repl, int]:
         held = self._repls.get(header)
@@ -488,7 +434,7 @@ class InteractiveRepl:
                 f"The Lean REPL could not load the imports: {answer.get('message')}."
             )
         errors = [
-            m for m in (_shift(x, 0, 0) for x in answer.get("messages", [])) if m and m.is_error
+            m for m in (repl_message(x) for x in answer.get("messages", [])) if m and m.is_error
         ]
         if errors:
             await self._stop(repl)

@@ -30,6 +30,12 @@ from pydantic import BaseModel
 
 from leanloop.errors import ConfigError
 from leanloop.lean.checker import LeanResult, interpret
+from leanloop.lean.messages import (
+    import_problem,
+    kernel_error,
+    strip_uncaught,
+    uncaught_exceptions,
+)
 from leanloop.lean.project import LeanCommand
 from leanloop.lean.runner import Executor, ProcessResult
 from leanloop.settings import Settings
@@ -84,6 +90,9 @@ class ReplayStatus(BaseModel):
     fix: str | None
     lean_version: str | None = None  # the Lean version the tool says it was built with
     project_toolchain: str | None = None  # the project's `lean-toolchain`, stripped
+    # Not set up at all (no SafeVerify in the project, no such command), as opposed to present
+    # but unusable (not built, built with another Lean, not answering as SafeVerify does).
+    missing: bool = False
 
     def summary(self) -> str:
         """One line for `doctor`: what runs, its revision, and the toolchain match."""
@@ -119,13 +128,14 @@ _WHY = (
     ("kind mismatch", "kind"),
     ("disallowed axioms", "axioms"),
 )
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+_PATTERNS_FIRST: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^(?P<name>\S+) used disallowed axioms\."), "axioms"),
     (re.compile(r"unsafe constant (?P<name>\S+) detected"), "unsafe"),
     (re.compile(r"partial constant (?P<name>\S+) detected"), "partial"),
     (re.compile(r"kernel verification failed for '(?P<name>[^']+)'"), "kernel"),
-    (re.compile(r"\(kernel\) [^']*(?:'(?P<name>[^']+)')?"), "kernel"),
-    (re.compile(r"(?:Invalid|No such) (?:constructor|recursor) (?P<name>\S+)"), "kernel"),
+)
+# Between the two: the kernel's own refusals, Lean's text (`messages.kernel_error`).
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"suspicious Nat literal in new declaration '(?P<name>[^']+)'"), "kernel"),
     (re.compile(r"is missing \d+ transitive imports required by target"), "imports"),
     (re.compile(r"has no imports \(possible prelude file\)"), "imports"),
@@ -140,14 +150,16 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 _AXIOM_LIST = re.compile(r"used disallowed axioms\. #\[([^\]]*)\]")
 _FAILED_MARKER = re.compile(r"SafeVerify check failed")
 _PASS_LINES = ("SafeVerify check passed.", "Finished with no errors.", "Finished.")
-# Failures that say nothing about the proof: our .olean is gone or unreadable (lean4
-# src/library/module.cpp: "failed to read file '…', invalid header" / "…, incompatible header"
-# when another Lean build wrote it), or an import cannot be found.
-_INFRA = re.compile(
-    r"object file '[^']*' does not exist|failed to read file|unknown module prefix|"
-    r"object file \S+ of module \S+ does not exist|Target '[^']*' does not import Init"
-)
-_EXCEPTION = "uncaught exception: "
+# Failures that say nothing about the proof: our .olean is gone or unreadable, or an import
+# cannot be found (Lean's own wording, read by `messages.import_problem`), or SafeVerify's own
+# complaint that the target is not a module it can replay.
+_NOT_A_MODULE = re.compile(r"Target '[^']*' does not import Init")
+
+
+def _infra(exception: str) -> bool:
+    return import_problem(exception) is not None or _NOT_A_MODULE.search(exception) is not None
+
+
 _CATEGORY_TEXT = {
     "missing": "a declaration of the original file is missing from the proved file",
     "type": "a theorem's statement differs from the original",
@@ -166,23 +178,34 @@ _CATEGORY_ORDER = tuple(_CATEGORY_TEXT)
 def _findings(lines: Sequence[str]) -> list[ReplayProblem]:
     out: list[ReplayProblem] = []
     for raw in lines:
-        line = raw.strip()
-        if line.startswith(_EXCEPTION):
-            line = line[len(_EXCEPTION) :]
+        line = strip_uncaught(raw)
         if m := _FOUND.search(line):
             why = (m.group("why") or "").strip()
             cat = next((c for key, c in _WHY if key in why), "other")
             out.append(ReplayProblem(category=cat, declaration=m.group("name").strip(), line=line))
             continue
-        for pattern, cat in _PATTERNS:
-            if m := pattern.search(line):
-                name = m.groupdict().get("name")
-                axioms = None
-                if cat == "axioms" and (listed := _AXIOM_LIST.search(line)) is not None:
-                    axioms = [a.strip() for a in listed.group(1).split(",") if a.strip()]
-                out.append(ReplayProblem(category=cat, declaration=name, axioms=axioms, line=line))
-                break
+        if (hit := _first_pattern(_PATTERNS_FIRST, line)) is not None:
+            out.append(hit)
+            continue
+        if (kernel := kernel_error(line)) is not None:
+            out.append(ReplayProblem(category="kernel", declaration=kernel.declaration, line=line))
+            continue
+        if (hit := _first_pattern(_PATTERNS, line)) is not None:
+            out.append(hit)
     return out
+
+
+def _first_pattern(
+    patterns: tuple[tuple[re.Pattern[str], str], ...], line: str
+) -> ReplayProblem | None:
+    for pattern, cat in patterns:
+        if m := pattern.search(line):
+            axioms = None
+            if cat == "axioms" and (listed := _AXIOM_LIST.search(line)) is not None:
+                axioms = [a.strip() for a in listed.group(1).split(",") if a.strip()]
+            name = m.groupdict().get("name")
+            return ReplayProblem(category=cat, declaration=name, axioms=axioms, line=line)
+    return None
 
 
 def _excerpt(lines: Sequence[str], keep: Sequence[str] = ()) -> str:
@@ -214,15 +237,13 @@ def read_verdict(
         )
     # Versions differ in which stream they use; stderr last so the exception ends the text.
     lines = (proc.stdout + "\n" + proc.stderr).splitlines()
-    exceptions = [
-        ln.strip()[len(_EXCEPTION) :] for ln in lines if ln.strip().startswith(_EXCEPTION)
-    ]
+    exceptions = uncaught_exceptions(lines)
     # The target is replayed completely before "Replaying <submission>" is printed, so without
     # that line an exception came from the target (or from setting up), not from the proof.
     in_target = not any(ln.strip() == f"Replaying {submission}" for ln in lines) and any(
         ln.strip() == f"Replaying {target}" for ln in lines
     )
-    infra = [e for e in exceptions if _INFRA.search(e)]
+    infra = [e for e in exceptions if _infra(e)]
     if infra:
         return ReplayVerdict(
             status="error",
@@ -321,7 +342,7 @@ def allow_unproved(verdict: ReplayVerdict, unproved: Collection[str]) -> ReplayV
 def _failure_lines(lines: Sequence[str]) -> list[str]:
     """The problem lines, and everything from the exception on (a kernel message spans lines)."""
     keep = [ln for ln in lines if _findings([ln])]
-    starts = [i for i, ln in enumerate(lines) if ln.strip().startswith(_EXCEPTION)]
+    starts = [i for i, ln in enumerate(lines) if uncaught_exceptions([ln])]
     return keep + (list(lines[starts[0] :]) if starts else [])
 
 
@@ -548,7 +569,9 @@ async def replay_status(
                     toolchain,
                 )
             return _unavailable(
-                f"SafeVerify is not part of the project at {root}", INSTALL, toolchain
+                f"SafeVerify is not among the dependencies of the project at {root}",
+                INSTALL,
+                toolchain,
             )
         resolved = [*(prefix or ["lake", "env"]), str(exe), *argv[3:]]
     elif Path(argv[0]).name == "lake":
@@ -617,6 +640,17 @@ def _unavailable(detail: str, fix: str | None, toolchain: str | None) -> ReplayS
         detail=detail,
         fix=fix,
         project_toolchain=toolchain,
+        missing=fix == INSTALL,
+    )
+
+
+def unavailable_note(status: ReplayStatus) -> str:
+    """One short line for a run under `--replay auto` without the tool; the install steps are
+    `leanloop doctor`'s to give."""
+    why = "is not set up here" if status.missing else f"cannot be used here ({status.detail})"
+    return (
+        f"note: SafeVerify {why}, so the proved file was not replayed independently; "
+        "`leanloop doctor` says how to set it up."
     )
 
 
@@ -638,11 +672,7 @@ def make_replayer(
                 f"--replay required, but the {LAYER} is not available ({status.detail}); "
                 f"{status.fix or INSTALL}."
             )
-        fix = f"; {status.fix}" if status.fix else ""
-        warn(
-            f"The {LAYER} is not available, so the final file is not replayed "
-            f"({status.detail}){fix}."
-        )
+        warn(unavailable_note(status))
         return None
     return SafeVerifyReplayer(
         command,

@@ -1,4 +1,9 @@
-"""Running processes with limits: the one place where Lean is started.
+"""Running processes with limits: the one place where Lean, Lake and SafeVerify are started.
+
+Every such process (checks, the warm REPLs, the replay, `lake build` for `ci --build`, Lake's
+set-up before a caged run, `--version` probes, the sandbox's own probe) starts here, through
+`run_process`, `Executor.start` or, where the caller cannot await, `run_blocking`; each gets the
+same bounded, tree-wide kill.
 
 Every process leanloop starts is accounted for until it is gone. What can escape, and how it
 is caught (issue 11, established with bubblewrap 0.8 as root):
@@ -39,6 +44,7 @@ import ctypes
 import functools
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -346,6 +352,7 @@ async def _spawn(
     env: dict[str, str] | None,
     preexec: Callable[[], None] | None,
     stdin: int,
+    stderr: int = asyncio.subprocess.PIPE,
 ) -> asyncio.subprocess.Process:
     """Start ``argv`` in a new session. A cancel during the start-up does not leave it behind:
     asyncio's own clean-up would kill only the direct child, which is the very race that lets
@@ -357,7 +364,7 @@ async def _spawn(
             env=env,
             stdin=stdin,
             stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+            stderr=stderr,
             start_new_session=True,
             preexec_fn=_child_setup(preexec),
             limit=_READ_LIMIT,
@@ -385,14 +392,21 @@ async def run_process(
     env: dict[str, str] | None = None,
     preexec: Callable[[], None] | None = None,
     pipe_grace: float = PIPE_GRACE,
+    merge_stderr: bool = False,
 ) -> ProcessResult:
     """Run to completion within ``timeout`` seconds. Ends within ``timeout + pipe_grace + 1 +
     REAP_BOUND`` seconds whatever the process does; when cancelled, it kills everything the
-    run started before the cancel goes on."""
+    run started before the cancel goes on. With ``merge_stderr``, both streams go to
+    ``stdout`` in the order they were written (a log read as one text, like `lake build`'s)."""
     start = time.monotonic()
     try:
         proc = await _spawn(
-            argv, cwd=cwd, env=env, preexec=preexec, stdin=asyncio.subprocess.DEVNULL
+            argv,
+            cwd=cwd,
+            env=env,
+            preexec=preexec,
+            stdin=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.STDOUT if merge_stderr else asyncio.subprocess.PIPE,
         )
     except OSError as e:
         return ProcessResult(
@@ -405,9 +419,9 @@ async def run_process(
             start_error=f"{argv[0]}: {e.strerror}",
         )
     tracked = track(proc)
-    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout is not None
     out = asyncio.ensure_future(proc.stdout.read())
-    err = asyncio.ensure_future(proc.stderr.read())
+    err = asyncio.ensure_future(proc.stderr.read() if proc.stderr is not None else _nothing())
     # `wait()` returns only once the pipes are closed too, so the exit itself is polled.
     finished = asyncio.ensure_future(proc.wait())
     exited = asyncio.ensure_future(_exit(proc))
@@ -460,6 +474,10 @@ async def _kill_and_reap(tracked: Tracked, tasks: Iterable[asyncio.Future[Any]])
         await asyncio.wait(pending, timeout=REAP_BOUND)
 
 
+async def _nothing() -> bytes:
+    return b""
+
+
 async def _exit(proc: asyncio.subprocess.Process) -> None:
     while proc.returncode is None:
         await asyncio.sleep(0.05)
@@ -469,3 +487,85 @@ def _text(task: asyncio.Future[bytes]) -> str:
     if not task.done() or task.cancelled() or task.exception() is not None:
         return ""
     return task.result().decode("utf-8", "replace")
+
+
+def run_blocking(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    timeout: float,
+    env: dict[str, str] | None = None,
+    preexec: Callable[[], None] | None = None,
+) -> ProcessResult:
+    """`run_process` for a caller that cannot await (the sandbox's probe, which decides how
+    every later process starts). The same guarantees: its own session, death with leanloop,
+    every process of the run frozen and killed on timeout or interrupt, and bounded waits."""
+    start = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=_child_setup(preexec),
+        )
+    except OSError as e:
+        return ProcessResult(
+            argv=list(argv),
+            exit_code=None,
+            stdout="",
+            stderr="",
+            timed_out=False,
+            seconds=0.0,
+            start_error=f"{argv[0]}: {e.strerror}",
+        )
+    pipes: set[int] = set()
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            with contextlib.suppress(OSError, ValueError):
+                pipes.add(os.fstat(stream.fileno()).st_ino)
+    info = _stat(proc.pid)
+    tracked = Tracked(proc.pid, info.start_time if info else None, frozenset(pipes))
+    out = err = b""
+    timed_out = held = False
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        _kill_group_of(tracked)  # a finished command may leave children in the group
+    except subprocess.TimeoutExpired:
+        # The output ends when the last holder of the pipes lets go, not at the exit.
+        held = proc.poll() is not None
+        timed_out = not held
+        out, err = _reap_blocking(proc, tracked)
+    except BaseException:  # Ctrl-C: nothing may outlive the run
+        _reap_blocking(proc, tracked)
+        raise
+    stderr = err.decode("utf-8", "replace")
+    if held:
+        stderr += "\nleanloop: a process kept the output open after it exited; it was killed"
+    return ProcessResult(
+        argv=list(argv),
+        exit_code=None if timed_out or held else proc.returncode,
+        stdout=out.decode("utf-8", "replace"),
+        stderr=stderr,
+        timed_out=timed_out,
+        seconds=time.monotonic() - start,
+    )
+
+
+def _reap_blocking(proc: subprocess.Popen[bytes], tracked: Tracked) -> tuple[bytes, bytes]:
+    """Kill the run, then wait (bounded) for the exit and the output; a holder of the pipes
+    that slipped out of the tree during the first kill is looked for once more."""
+    kill_tree(tracked)
+    try:
+        return proc.communicate(timeout=REAP_BOUND)
+    except subprocess.TimeoutExpired:
+        kill_tree(tracked)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=REAP_BOUND)
+        return b"", b""

@@ -14,7 +14,6 @@ import json
 import os
 import resource
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from pydantic import BaseModel
 
 from leanloop.errors import SandboxError
 from leanloop.lean.environment import lean_environment
-from leanloop.lean.runner import Executor, LocalExecutor, ProcessResult
+from leanloop.lean.runner import Executor, LocalExecutor, ProcessResult, run_blocking
 
 
 class Limits(BaseModel):
@@ -75,19 +74,18 @@ def _probe(bwrap: str) -> str | None:
     env = {"PATH": os.environ.get("PATH", os.defpath)}
     with tempfile.TemporaryDirectory(prefix="leanloop-probe-") as tmp:
         where = Path(tmp)
-        try:
-            proc = subprocess.run(
-                [bwrap, *bwrap_args(where, where, ["true"], env), "true"],
-                capture_output=True,
-                timeout=20,
-                check=False,
-                env=env,
-                cwd=where,
-            )
-        except (OSError, subprocess.TimeoutExpired) as e:
-            return str(e)
-    if proc.returncode != 0:
-        return proc.stderr.decode("utf-8", "replace").strip() or f"exit {proc.returncode}"
+        proc = run_blocking(
+            [bwrap, *bwrap_args(where, where, ["true"], env), "true"],
+            cwd=where,
+            timeout=20,
+            env=env,
+        )
+    if proc.start_error:
+        return proc.start_error
+    if proc.timed_out:
+        return "it did not start within 20 s"
+    if proc.exit_code != 0:
+        return proc.stderr.strip() or f"exit {proc.exit_code}"
     return None
 
 

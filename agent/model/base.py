@@ -65,6 +65,12 @@ class ToolCompletion(Completion):
     tool_calls: list[ToolCall] = []
 
 
+NO_FUNCTION_CALLING = (
+    "--mode agent needs a model endpoint with function calling; the built-in prover has none "
+    "(give --model and --base-url of one, or leave out --mode agent)."
+)
+
+
 @runtime_checkable
 class ToolModel(Protocol):
     """A model that takes OpenAI function-calling tools (the agent mode)."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from leanloop.source import LeanDocument, TokenKind
 from leanloop.source.scanner import UnterminatedError, code_tokens
-from leanloop.source.targets import Target
+from leanloop.source.targets import Proof, Target
 
 _THINK = re.compile(r"<(think|thinking|reasoning)>.*?(</\1>|\Z)", re.DOTALL | re.IGNORECASE)
 _FENCE = re.compile(r"```[ \t]*(?P<lang>[A-Za-z0-9_+-]*)[^\n]*\n(?P<body>.*?)(?:```|\Z)", re.DOTALL)
@@ -18,8 +18,19 @@ _FENCE = re.compile(r"```[ \t]*(?P<lang>[A-Za-z0-9_+-]*)[^\n]*\n(?P<body>.*?)(?:
 
 @dataclass(frozen=True)
 class Extracted:
-    proof: str
+    proof: str  # the proof; for a target with several holes, its parts as one text to show
     whole_body: bool  # the model restated the theorem; ``proof`` replaces the whole body
+    parts: tuple[str, ...] = ()  # one proof per hole, for a target with several
+
+    @property
+    def answer(self) -> Proof:
+        """What the gate judges: the proof, or the list of the holes' proofs."""
+        return list(self.parts) if self.parts else self.proof
+
+    @classmethod
+    def of_parts(cls, parts: list[str]) -> Extracted:
+        shown = "\n".join(f"-- sorry {k}\n{p}" for k, p in enumerate(parts, 1))
+        return cls(shown, False, tuple(parts))
 
 
 class ExtractionError(ValueError):
@@ -54,7 +65,16 @@ def _statement_tokens(text: str, start: int, end: int) -> list[str]:
     return [t.text for t in code_tokens(text[start:end])]
 
 
+def _lean_blocks(answer: str) -> list[str]:
+    text = _THINK.sub("", answer).strip()
+    blocks = [(m["lang"].lower(), m["body"]) for m in _FENCE.finditer(text)]
+    lean = [b for lang, b in blocks if lang in ("lean", "lean4")]
+    return [b.strip("\n") for b in (lean or [b for _, b in blocks])]
+
+
 def extract(answer: str, doc: LeanDocument, target: Target) -> Extracted:
+    if target.parts > 1:
+        return _extract_parts(answer, doc, target)
     code = _code(answer)
     if not code.strip():
         raise ExtractionError(
@@ -114,3 +134,99 @@ def _from_restatement(code: str, sub: LeanDocument, doc: LeanDocument, target: T
             "The model restated the theorem without a proof after `:=`.",
         )
     return Extracted(body.strip(), True)
+
+
+def _extract_parts(answer: str, doc: LeanDocument, target: Target) -> Extracted:
+    """One proof per hole: as many blocks as holes, or the declaration restated with only its
+    holes filled (the text around them kept, as the user wrote it)."""
+    n = target.parts
+    blocks = _lean_blocks(answer)
+    for block in reversed(blocks):
+        try:
+            sub = LeanDocument(block)
+        except UnterminatedError:
+            continue
+        if any(d.is_proof for d in sub.declarations):
+            parts = _align(block, sub, doc, target)
+            if parts is not None:
+                return Extracted.of_parts(parts)
+            raise ExtractionError(
+                f"Your code changes the theorem outside its {n} `sorry`s; keep the rest as it "
+                f"is, or reply with {n} ```lean blocks, one per `sorry`, in order.",
+                "The model rewrote the theorem outside its `sorry`s; that answer was not used.",
+            )
+    if len(blocks) == n and all(b.strip() for b in blocks):
+        return Extracted.of_parts([_strip_by(b, target.hole(k)) for k, b in enumerate(blocks)])
+    raise ExtractionError(
+        f"This theorem has {n} `sorry`s: reply with {n} ```lean blocks, one for each `sorry` in "
+        "order, each holding only the code that replaces it.",
+        f"The model's answer did not hold one proof for each of the {n} `sorry`s.",
+    )
+
+
+def _strip_by(code: str, hole: Target) -> str:
+    if code.lstrip().startswith(":="):
+        code = code.lstrip()[2:].lstrip(" ")
+    if hole.mode == "tactic" and re.match(r"by(\s|$)", code.lstrip()):
+        code = code.lstrip()[2:].lstrip(" \t").lstrip("\r\n")
+    return code
+
+
+def _align(code: str, sub: LeanDocument, doc: LeanDocument, target: Target) -> list[str] | None:
+    """The text the model put at each hole, when its restated declaration keeps the user's own
+    text between the holes token for token; None when it does not."""
+    orig = target.decl
+    if orig.body_start is None:
+        return None
+    cands = [
+        d
+        for d in sub.declarations
+        if d.body_start is not None and (orig.name is None or d.name in (orig.name, orig.full_name))
+    ]
+    if not cands:
+        return None
+    d = cands[-1]
+    assert d.body_start is not None
+    if _statement_tokens(doc.text, orig.keyword, orig.body_start) != _statement_tokens(
+        code, d.keyword, d.body_start
+    ):
+        return None
+    # The user's body cut at its holes: the segments between them must come back as they were.
+    marks = [orig.body_start, *(x for h in target.holes for x in (h.start, h.end)), orig.end]
+    segments = [
+        [t.text for t in code_tokens(doc.text[marks[i] : marks[i + 1]])]
+        for i in range(0, len(marks), 2)
+    ]
+    base = d.body_start
+    mine = code_tokens(code[base : d.end])
+    texts = [t.text for t in mine]
+    if texts[: len(segments[0])] != segments[0]:
+        return None
+    at = len(segments[0])
+    parts: list[str] = []
+    for k, seg in enumerate(segments[1:], 1):
+        last = k == len(segments) - 1
+        if not seg and not last:
+            return None  # two holes with nothing between: no way to tell where each ends
+        found = _find(texts, seg, at + 1, last=last)
+        if found is None:
+            return None
+        start, end = base + mine[at].start, base + mine[found - 1].end
+        chunk = code[start:end]
+        # A chunk over several lines keeps its first line's column, so that its lines keep
+        # their places relative to each other.
+        col = start - (code.rfind("\n", 0, start) + 1)
+        parts.append(" " * col + chunk if "\n" in chunk else chunk)
+        at = found + len(seg)
+    return parts if at == len(texts) else None
+
+
+def _find(texts: list[str], seg: list[str], frm: int, last: bool) -> int | None:
+    """Where ``seg`` next occurs in ``texts`` at or after ``frm`` (at the very end if ``last``)."""
+    if last:
+        start = len(texts) - len(seg)
+        return start if start >= frm and texts[start:] == seg else None
+    for i in range(frm, len(texts) - len(seg) + 1):
+        if texts[i : i + len(seg)] == seg:
+            return i
+    return None

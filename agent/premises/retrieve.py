@@ -4,14 +4,10 @@ target's name and statement, ReProver-style retrieval without a GPU."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from pathlib import Path
 
-from leanloop.premises.index import Premise, PremiseIndex, open_index
+from leanloop.premises.index import IndexStats, Premise, PremiseIndex
 from leanloop.source import LeanDocument
 from leanloop.source.targets import Target
-
-Say = Callable[[str], None]
 
 
 def target_query(doc: LeanDocument, target: Target) -> str:
@@ -31,36 +27,19 @@ class Retriever:
         self.count = count
 
     async def __call__(self, doc: LeanDocument, target: Target) -> list[Premise]:
-        hits = await asyncio.to_thread(
-            self.index.search, target_query(doc, target), self.count + 1
-        )
+        hits = await asyncio.to_thread(self.index.search, target_query(doc, target), self.count + 1)
         names = {target.name, target.check_name}
         return [h.premise for h in hits if h.premise.name not in names][: self.count]
 
-    def close(self) -> None:
-        self.index.close()
 
-
-async def open_retriever(root: Path, count: int, say: Say) -> Retriever:
-    """The index of the workspace at ``root``, brought up to date (off the event loop, with a
-    progress line every tenth of the files read)."""
-    index = await asyncio.to_thread(open_index, root)
-    shown = -1
-
-    def progress(done: int, total: int, package: str) -> None:
-        nonlocal shown
-        tenth = done * 10 // max(total, 1)
-        if tenth != shown:
-            shown = tenth
-            say(f"Indexing premises: {done}/{total} files ({package})")
-
-    stats = await index.aupdate(progress)
-    if stats.read:
-        say(
-            f"Premise index: {stats.declarations} declarations, {stats.read} file(s) read in "
-            f"{stats.seconds:.1f} s."
-        )
-    return Retriever(index, count)
+def index_note(stats: IndexStats) -> str | None:
+    """A line about an index update that read files, or ``None`` when nothing changed."""
+    if not stats.read:
+        return None
+    return (
+        f"Premise index: {stats.declarations} declarations, {stats.read} file(s) read in "
+        f"{stats.seconds:.1f} s."
+    )
 
 
 def render_premises(premises: list[Premise]) -> str:

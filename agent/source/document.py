@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -50,6 +51,8 @@ IN_PREFIXES = frozenset(
     "open set_option include omit variable universe attribute unseal seal local".split()
 )
 PROOF_KINDS = frozenset({"theorem", "lemma", "example"})
+# The words that leave a hole: the `sorry` term or tactic, and the `admit` tactic.
+HOLE_WORDS = frozenset({"sorry", "admit"})
 _OPEN = frozenset(["(", "[", "{", "⟨", "⦃", "@["])
 _CLOSE = frozenset([")", "]", "}", "⟩", "⦄"])
 _TACTIC_LEADERS = frozenset({"by", "·", ".", ";", "<;>"})
@@ -68,7 +71,13 @@ class Declaration:
     end: int  # end of the command's last code token
     sorries: tuple[int, ...]
     first_sorry_tactic: bool = False  # whether the first sorry stands where a tactic goes
+    sorry_tactic: tuple[bool, ...] = ()  # for each sorry, whether it stands where a tactic goes
     arms: int | None = None  # offset of the first `|` of a definition by pattern matching
+    # offset of the `where` that starts a structure instance as the value (`lemma x : A ∧ B
+    # where left := …`, `instance : C where …`) or a structure's fields
+    struct_where: int | None = None
+    # `sorry`s in the statement (the binders and the type), which no proof can remove
+    statement_sorries: tuple[int, ...] = ()
     # Where the declaration proper starts, after `open X in`-style prefixes (== start if none).
     prefix_end: int | None = None
     namespace: str = ""  # the enclosing namespaces, dotted
@@ -86,14 +95,17 @@ class Declaration:
 
     @property
     def header_end(self) -> int | None:
-        """Where the statement ends: at `:=`, or at the first `|` of pattern-matching arms."""
-        return self.assign if self.assign is not None else self.arms
+        """Where the statement ends: at `:=`, at the first `|` of pattern-matching arms, or at
+        the `where` of a structure instance."""
+        if self.assign is not None:
+            return self.assign
+        return self.arms if self.arms is not None else self.struct_where
 
     @property
     def body_start(self) -> int | None:
         if self.assign is not None:
             return self.assign + 2
-        return self.arms
+        return self.arms if self.arms is not None else self.struct_where
 
     @property
     def is_proof(self) -> bool:
@@ -115,6 +127,9 @@ class Command:
         return (code or list(self.tokens))[-1].end
 
 
+_NEWLINE = re.compile("\n")
+
+
 @dataclass
 class LeanDocument:
     """A parsed view of one Lean source text. Offsets are code-point indices into ``text``."""
@@ -134,9 +149,7 @@ class LeanDocument:
 
     @cached_property
     def _line_starts(self) -> list[int]:
-        starts = [0]
-        starts.extend(i + 1 for i, c in enumerate(self.text) if c == "\n")
-        return starts
+        return [0, *(m.end() for m in _NEWLINE.finditer(self.text))]
 
     def position(self, offset: int) -> tuple[int, int]:
         """Lean's (1-based line, 0-based code-point column) of an offset."""
@@ -163,7 +176,11 @@ class LeanDocument:
 
     @property
     def proof_targets(self) -> list[Declaration]:
-        return [d for d in self.declarations if d.is_proof and d.sorries]
+        """Theorems, lemmas and examples with holes in their body and none in their statement
+        (no proof can remove a `sorry` from a statement)."""
+        return [
+            d for d in self.declarations if d.is_proof and d.sorries and not d.statement_sorries
+        ]
 
     def find(self, name: str) -> list[Declaration]:
         """Declarations whose full name is ``name`` or ends with ``.name``."""
@@ -377,19 +394,14 @@ def _declaration(
             full_name = name[len("_root_.") :]
         else:
             full_name = f"{namespace}.{name}" if namespace else name
-    assign, arms, unsure = _decl_val(rest)
-    header_end = assign if assign is not None else arms
-    sorries = tuple(
-        t.start
-        for t in rest
-        if header_end is not None
-        and t.start > header_end
-        and t.kind is TokenKind.IDENT
-        and t.text == "sorry"
-    )
-    first_tactic = False
-    if sorries:
-        first_tactic = _is_tactic_position(text, rest, sorries[0], header_end)
+    assign, arms, struct_where, unsure = _decl_val(rest)
+    header_end = next((x for x in (assign, arms, struct_where) if x is not None), None)
+    holes = [t for t in rest if t.kind is TokenKind.IDENT and t.text in HOLE_WORDS]
+    sorries = tuple(t.start for t in holes if header_end is not None and t.start > header_end)
+    statement_sorries = tuple(t.start for t in holes if header_end is None or t.start < header_end)
+    code = [t for t in rest if t.is_code]
+    where = {t.start: i for i, t in enumerate(code)} if sorries else {}
+    tactic = tuple(_is_tactic_position(text, code, where[o], header_end) for o in sorries)
     return Declaration(
         prefix_end=prefix_end,
         namespace=namespace,
@@ -404,8 +416,11 @@ def _declaration(
         assign=assign,
         end=cmd.end,
         sorries=sorries,
-        first_sorry_tactic=first_tactic,
+        first_sorry_tactic=bool(tactic) and tactic[0],
+        sorry_tactic=tactic,
         arms=arms,
+        struct_where=struct_where,
+        statement_sorries=statement_sorries,
     )
 
 
@@ -416,7 +431,9 @@ _LOCAL_BINDERS = frozenset({"let", "have", "haveI", "letI", "let_fun", "let_dela
 _ALT_OWNERS = frozenset({"match", "fun", "λ", "nomatch", "nofun", "intro", "with"})
 
 
-def _decl_val(rest: list[Token]) -> tuple[int | None, int | None, tuple[str, ...]]:
+def _decl_val(
+    rest: list[Token],
+) -> tuple[int | None, int | None, int | None, tuple[str, ...]]:
     """Where the statement (`declSig`) ends and the body (`declVal`) begins.
 
     src/Lean/Parser/Command.lean: `declSig := many binder >> typeSpec`, then
@@ -427,7 +444,11 @@ def _decl_val(rest: list[Token]) -> tuple[int | None, int | None, tuple[str, ...
     alternative of a `match`/`fun` in the type. A top-level `|` starts the equations only when
     what follows it reaches a top-level `=>` before the next `|`.
 
-    Returns (offset of `:=`, offset of the first arm's `|`, constructs not placed for sure)."""
+    `whereStructInst := "where" structInstFields`: a `where` before any of those starts a
+    structure instance as the value (and, for `structure`/`class`, the fields).
+
+    Returns (offset of `:=`, offset of the first arm's `|`, offset of that `where`, constructs
+    not placed for sure)."""
     depth = 0
     pending_binders = 0
     alt_owner = False
@@ -448,22 +469,22 @@ def _decl_val(rest: list[Token]) -> tuple[int | None, int | None, tuple[str, ...
             if pending_binders:
                 pending_binders -= 1
                 continue
-            return t.start, None, tuple(unsure)
+            return t.start, None, None, tuple(unsure)
         elif t.text in _ALT_OWNERS:
             alt_owner = True
         elif t.text == "|":
             if alt_owner:
                 continue
             if _arm_follows(rest, i + 1, n):
-                return None, t.start, tuple(unsure)
+                return None, t.start, None, tuple(unsure)
             if i + 1 < n and rest[i + 1].start == t.end:
                 continue  # `|x…`: an absolute value opens
             if i > 0 and rest[i - 1].end == t.start:
                 continue  # `…x|`: an absolute value closes
             unsure.append(f"a `|` at offset {t.start} in the statement")
         elif t.text == "where":
-            break
-    return None, None, tuple(unsure)
+            return None, None, t.start, tuple(unsure)
+    return None, None, None, tuple(unsure)
 
 
 def _arm_follows(rest: list[Token], i: int, n: int) -> bool:
@@ -492,10 +513,10 @@ _TACTIC_ARROW_OWNERS = frozenset({"case", "case'", "next", "induction", "cases",
 _TERM_ARROW_OWNERS = frozenset({"fun", "λ", "nofun"})
 
 
-def _is_tactic_position(text: str, rest: list[Token], sorry: int, assign: int | None) -> bool:
-    """Whether the `sorry` at ``sorry`` stands where Lean parses a tactic, not a term."""
-    code = [t for t in rest if t.is_code]
-    idx = next(i for i, t in enumerate(code) if t.start == sorry)
+def _is_tactic_position(text: str, code: list[Token], idx: int, assign: int | None) -> bool:
+    """Whether the hole ``code[idx]`` stands where Lean parses a tactic, not a term."""
+    if code[idx].text == "admit":
+        return True  # a tactic only
     if idx == 0 or code[idx - 1].start == assign:
         return False
     prev = code[idx - 1]

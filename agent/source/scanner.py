@@ -390,6 +390,18 @@ def _tokenize(text: str, i: int, out: list[Token], *, level: int) -> int:
             i = m.end()
             append(Token(TokenKind.NUMBER, text[start:i], start, i))
             continue
+        elif c == "`" and (is_id_first(nxt) or nxt == "«"):
+            # Basic.lean (`tokenFnAux`): a backtick before an identifier start is a name
+            # literal (`nameLitAux` reads the identifier with `identFnAux`), tested before raw
+            # strings, so `` `r"" `` is the name `r` then a string. The backtick stays its own
+            # symbol so that the screen sees the name it quotes.
+            m = ident(text, i + 1)
+            if m is None:
+                raise UnterminatedError("unterminated «name»")
+            append(Token(TokenKind.SYMBOL, "`", i, i + 1))
+            append(Token(TokenKind.IDENT, text[i + 1 : m.end()], i + 1, m.end()))
+            i = m.end()
+            continue
         elif c == "r" and (nxt == '"' or nxt == "#"):
             end = _raw_string_end(text, i)
             if end is not None:
@@ -407,8 +419,6 @@ def _tokenize(text: str, i: int, out: list[Token], *, level: int) -> int:
                 append(Token(TokenKind.SYMBOL, text[start:j], start, j))
                 i = j
                 continue
-        # A name literal `` `foo `` (Basic.lean `nameLitAux`) is the symbol `` ` `` here,
-        # followed by the identifier, so that the screen sees the name it quotes.
         m = ident(text, i)
         if m is not None:
             i = m.end()

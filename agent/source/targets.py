@@ -1,22 +1,35 @@
-"""Proof targets (a declaration with `sorry`s) and splicing a proof into their hole."""
+"""Proof targets (a declaration with `sorry`s) and splicing proofs into their holes."""
 
 from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from leanloop.errors import UsageError
+from leanloop.source.clauses import clause_offsets
 from leanloop.source.document import Declaration, LeanDocument
 
 Mode = Literal["term", "tactic"]
+# A proof for a target: one text, or one per hole for a target with several.
+Proof = str | list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Hole:
+    start: int
+    end: int
+    mode: Mode
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """One declaration to prove. With one `sorry` the hole is that `sorry`; with several it is the
-    whole body after `:=`, so the model writes one complete proof."""
+    """One declaration to prove. Each `sorry` of its body is a hole of its own, filled in place,
+    so the user's partial proof around the holes stays as written; with ``whole_body`` (asked
+    for explicitly) the hole is the whole body after `:=` and the model writes a complete
+    proof. ``hole_start``/``hole_end``/``mode`` are the first hole's."""
 
     decl: Declaration
     hole_start: int
@@ -25,6 +38,7 @@ class Target:
     whole_body: bool
     line: int  # of the declaration's keyword, 1-based: the line `check`, `prove` and reports give
     column: int  # of the first sorry
+    holes: tuple[Hole, ...] = ()
 
     @property
     def name(self) -> str:
@@ -39,6 +53,16 @@ class Target:
     @property
     def local_check_name(self) -> str:
         return local_check_name(self.decl, self.line)
+
+    @property
+    def parts(self) -> int:
+        """How many proofs the target takes: one per hole (one for a whole body)."""
+        return 1 if self.whole_body else max(len(self.holes), 1)
+
+    def hole(self, k: int) -> Target:
+        """The target narrowed to its ``k``-th hole."""
+        h = self.holes[k]
+        return Target(self.decl, h.start, h.end, h.mode, False, self.line, self.column, (h,))
 
 
 def local_check_name(decl: Declaration, line: int) -> str:
@@ -55,9 +79,12 @@ def check_name(decl: Declaration, line: int) -> str:
     return f"{decl.namespace}.{own}" if decl.namespace else own
 
 
-def find_targets(doc: LeanDocument, names: list[str] | None = None) -> list[Target]:
+def find_targets(
+    doc: LeanDocument, names: list[str] | None = None, *, whole_body: bool = False
+) -> list[Target]:
     """Targets in file order; ``names`` narrows by full or trailing name, or by the
-    `example@LINE` label that reports give an `example`."""
+    `example@LINE` label that reports give an `example`. With ``whole_body``, a declaration
+    with several holes is one hole: its whole body."""
     decls = doc.proof_targets
     if names:
         chosen: list[Declaration] = []
@@ -75,43 +102,115 @@ def find_targets(doc: LeanDocument, names: list[str] | None = None) -> list[Targ
                 matches = doc.find(name.removeprefix("_root_."))
             if not matches:
                 raise UsageError(f"No theorem named `{name}` in this file.")
-            with_sorry = [d for d in matches if d.sorries]
+            with_sorry = [d for d in matches if d.sorries or d.statement_sorries]
             if not with_sorry:
                 raise UsageError(f"`{name}` has no `sorry` to prove.")
+            if all(d.statement_sorries for d in with_sorry):
+                raise UsageError(
+                    f"`{name}`'s statement contains `sorry`, so no proof of it can pass."
+                )
             exact = [d for d in with_sorry if d.full_name == name]
             for d in exact or with_sorry:
                 if d not in chosen:
                     chosen.append(d)
         decls = [d for d in decls if d in chosen]
-    return [_target(doc, d) for d in decls]
+    return [_target(doc, d, whole_body) for d in decls]
 
 
-def _target(doc: LeanDocument, d: Declaration) -> Target:
+def _target(doc: LeanDocument, d: Declaration, whole_body: bool = False) -> Target:
     line = doc.position(d.keyword)[0]
     col = doc.position(d.sorries[0])[1]
-    if len(d.sorries) == 1:
-        start = d.sorries[0]
-        return Target(
-            d,
-            start,
-            start + len("sorry"),
-            "tactic" if d.first_sorry_tactic else "term",
-            False,
-            line,
-            col,
-        )
-    start, end, _ = _whole_body(doc, d, "")
-    return Target(d, start, end, "term", True, line, col)
+    holes = tuple(
+        # `sorry` and `admit` are both five characters long.
+        Hole(o, o + 5, "tactic" if tactic else "term")
+        for o, tactic in zip(d.sorries, d.sorry_tactic, strict=True)
+    )
+    if whole_body and len(holes) > 1:
+        start, end, _ = _whole_body(doc, d, "")
+        return Target(d, start, end, "term", True, line, col)
+    first = holes[0]
+    return Target(d, first.start, first.end, first.mode, False, line, col, holes)
+
+
+@dataclass(frozen=True, slots=True)
+class Laid:
+    """A proof laid out for its hole, and where each of its lines came from in the model's own
+    text (:func:`proof_lines`), so that positions Lean reports are given in the model's terms."""
+
+    text: str
+    # Per line of ``text``: (the model's line, 0-based; the column in this line from which the
+    # mapping runs; the model's column there).
+    lines: tuple[tuple[int, int, int], ...]
+
+    def model_position(self, offset: int) -> tuple[int, int]:
+        """The model's (1-based line, 0-based column) for an offset into ``text``."""
+        k = self.text.count("\n", 0, offset)
+        col = offset - (self.text.rfind("\n", 0, offset) + 1)
+        line, laid_col, model_col = self.lines[min(k, len(self.lines) - 1)]
+        return line + 1, model_col + max(col - laid_col, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class SplicedPart:
+    """One proof in its hole: ``doc.text[start:end]`` became the text at ``proof_start`` (after
+    a space or a line break) to ``proof_end``."""
+
+    start: int  # in the user's file
+    end: int
+    proof_start: int  # in the spliced text
+    proof_end: int
+    laid: Laid
+    arms: bool = False  # pattern-matching arms in place of the whole value
+
+    @property
+    def resume(self) -> int:
+        """Where the user's text after the hole resumes in the spliced text."""
+        return self.proof_end
 
 
 @dataclass(frozen=True, slots=True)
 class Spliced:
+    """The file with the proofs in their holes, in file order."""
+
     text: str
-    proof_start: int  # where the inserted proof begins in ``text``
-    proof_end: int
+    parts: tuple[SplicedPart, ...]
     decl_end: int  # where the target declaration now ends
-    wrapped: bool = False  # the proof stands in parentheses (see :func:`splice`)
-    resume: int = -1  # where the text after the hole resumes in ``text``
+
+    # The span from the first proof to the last, and the first part's own fields, for the
+    # common case of one hole.
+    @property
+    def proof_start(self) -> int:
+        return self.parts[0].proof_start
+
+    @property
+    def proof_end(self) -> int:
+        return self.parts[-1].proof_end
+
+    @property
+    def start(self) -> int:
+        return self.parts[0].start
+
+    @property
+    def laid(self) -> Laid:
+        return self.parts[0].laid
+
+    @property
+    def arms(self) -> bool:
+        return self.parts[-1].arms
+
+    def doc_offset(self, at: int) -> int:
+        """The user's offset for an offset of the spliced text outside the proofs (a proof's
+        lead maps to its hole's start)."""
+        delta = 0
+        for p in self.parts:
+            if at < p.start + delta:
+                return at - delta
+            if at < p.proof_start:
+                return p.start
+            if at <= p.proof_end:
+                return p.start
+            delta = p.proof_end - p.end
+        return at - delta
 
 
 def newline_of(text: str) -> str:
@@ -123,31 +222,90 @@ def proof_lines(proof: str) -> list[str]:
     return textwrap.dedent(proof.replace("\r\n", "\n").strip("\n")).rstrip().split("\n")
 
 
-def layout(proof: str, doc: LeanDocument, target: Target, *, shift: int = 0) -> str:
+_CLAUSE_LINE = re.compile(r"(?:termination_by\??|decreasing_by|where)(?![A-Za-z0-9_'!?])")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
+def _segments(lines: list[str]) -> tuple[list[tuple[int, int, str, bool]], int]:
+    """The model's lines as (line, column, text, cut) segments, a new (cut) one before every clause
+    keyword of the declaration (`termination_by`, `decreasing_by`, `where`) that does not start
+    its line, so each clause starts a line of its own; and the index of the first clause
+    segment (``len`` when there is none)."""
+    joined = "\n".join(lines)
+    cuts: dict[int, list[int]] = {}
+    starts = [0]
+    for k, ln in enumerate(lines[:-1]):
+        starts.append(starts[k] + len(ln) + 1)
+    clause_lines: list[tuple[int, int]] = []
+    for off in clause_offsets(joined):
+        line = joined.count("\n", 0, off)
+        col = off - starts[line]
+        clause_lines.append((line, col))
+        if joined[starts[line] : off].strip():
+            cuts.setdefault(line, []).append(col)
+    segs: list[tuple[int, int, str, bool]] = []
+    first_clause = None
+    for k, ln in enumerate(lines):
+        bounds = [_indent(ln), *cuts.get(k, [])]
+        for n, col in enumerate(bounds):
+            stop = bounds[n + 1] if n + 1 < len(bounds) else len(ln)
+            if first_clause is None and clause_lines and (k, col) >= min(clause_lines):
+                first_clause = len(segs)
+            segs.append((k, col, ln[col:stop].rstrip(), n > 0))
+    return segs, len(segs) if first_clause is None else first_clause
+
+
+def layout(
+    proof: str, doc: LeanDocument, decl: Declaration, hole_col: int, *, by_head: bool
+) -> Laid:
     """Indent a proof for its hole so every line keeps its place relative to the first.
 
-    The first line goes where the hole starts; later lines are shifted to the hole's column
-    (plus ``shift``), keeping the answer's relative indentation. A proof of the whole body that
-    opens with a lone `by` gets its tactics two columns in from the declaration's line, as a
-    person would write them."""
+    The first line goes where the hole starts (column ``hole_col``); later lines of the body
+    are shifted to the hole's column, keeping the answer's relative indentation. With
+    ``by_head`` (a proof of the whole value), a body that opens with a lone `by` gets its
+    tactics two columns in from the declaration's line, as a person would write them. Clauses
+    that belong after the body (`termination_by`, `decreasing_by`, `where`) start at the
+    declaration's column, their contents keeping their relative indentation."""
     nl = newline_of(doc.text)
-    lines = proof_lines(proof)
-    if len(lines) == 1:
-        return lines[0]
-    _, hole_col = doc.position(target.hole_start)
-    hole_col += shift
-    head, rest = lines[0], lines[1:]
-    if head.strip() == "by" and target.mode == "term" and _is_whole_value(doc, target):
-        base = doc.line_indent(target.decl.keyword) + 2
-        rest_body = textwrap.dedent("\n".join(rest)).split("\n")
-        rest = [(" " * base + ln) if ln.strip() else "" for ln in rest_body]
-        return nl.join([head.strip(), *rest])
-    head_indent = len(head) - len(head.lstrip())
-    shifted = []
-    for ln in rest:
-        indent = len(ln) - len(ln.lstrip())
-        shifted.append(" " * (hole_col + indent - head_indent) + ln.lstrip() if ln.strip() else "")
-    return nl.join([head.lstrip(), *shifted])
+    segs, first_clause = _segments(proof_lines(proof))
+    main, clauses = segs[:first_clause], segs[first_clause:]
+    if not main:  # nothing before the first clause: the structure check refuses it
+        main, clauses = clauses, []
+    floor = doc.line_indent(decl.own_start)
+    placed: list[tuple[int, int, int, str]] = []  # (model line, laid column, model column, text)
+    head_line, head_col, head, _ = main[0]
+    placed.append((head_line, 0, head_col, head))
+    rest = main[1:]
+    if by_head and head.strip() == "by" and rest:
+        base = floor + 2
+        low = min((c for _, c, t, _ in rest if t), default=0)
+        placed += [(k, base + c - low, c, t) for k, c, t, _ in rest]
+    else:
+        placed += [(k, max(hole_col + c - head_col, 0), c, t) for k, c, t, _ in rest]
+    if clauses:
+        # The least indented clause keyword that starts a line goes to the declaration's
+        # column; one the layout cut from the middle of a line goes there too; the rest keep
+        # their indentation relative to it.
+        starting = [c for _, c, t, cut in clauses if not cut and _CLAUSE_LINE.match(t)]
+        lines = [c for _, c, t, cut in clauses if not cut and t]
+        low = min(starting) if starting else (min(lines) - 2 if lines else 0)
+        placed += [(k, floor if cut else floor + max(c - low, 0), c, t) for k, c, t, cut in clauses]
+    text_lines: list[str] = []
+    maps: list[tuple[int, int, int]] = []
+    for n, (k, col, mcol, t) in enumerate(placed):
+        if n == 0:
+            text_lines.append(t)
+            maps.append((k, 0, mcol))
+        elif t:
+            text_lines.append(" " * col + t)
+            maps.append((k, col, mcol))
+        else:
+            text_lines.append("")
+            maps.append((k, 0, 0))
+    return Laid(nl.join(text_lines), tuple(maps))
 
 
 def _is_whole_value(doc: LeanDocument, target: Target) -> bool:
@@ -158,66 +316,90 @@ def _is_whole_value(doc: LeanDocument, target: Target) -> bool:
     return d.assign is not None and not doc.text[d.assign + 2 : target.hole_start].strip()
 
 
-def _edit(
-    doc: LeanDocument, target: Target, proof: str, whole_body: bool, *, wrap: bool = False
-) -> tuple[int, int, str, int, int]:
-    """The replacement for ``target``: (start, end, text) in ``doc``, and where the proof
-    itself lies within that text (it may be wrapped in parentheses)."""
-    hole = target
-    if whole_body or target.whole_body:
-        start, end, proof = _whole_body(doc, target.decl, proof)
-        hole = Target(target.decl, start, end, "term", True, target.line, target.column)
-    else:
-        start, end = target.hole_start, target.hole_end
-    arms = proof.lstrip().startswith("|")
-    wrap = wrap and not arms
-    laid = layout(proof, doc, hole, shift=1 if wrap else 0)
-    lead = " " if start > 0 and doc.text[start - 1] == "=" else ""
-    if not wrap:
-        return start, end, lead + laid, len(lead), len(lead) + len(laid)
-    # `(` … `)` is the tactic paren `(tacs)` or the term paren, by the hole's category. The
-    # closing parenthesis goes on a line of its own so that a trailing `--` comment in the
-    # proof cannot swallow it.
+def _is_arms(proof: str) -> bool:
+    lines = proof_lines(proof)
+    return lines[0].lstrip().startswith("|")
+
+
+@dataclass(frozen=True, slots=True)
+class _Edit:
+    start: int
+    end: int
+    lead: str  # text between the hole's start and the proof: a space, or a line break
+    laid: Laid
+    arms: bool = False
+
+    @property
+    def text(self) -> str:
+        return self.lead + self.laid.text
+
+
+def _edit(doc: LeanDocument, target: Target, proof: str, whole_body: bool) -> _Edit:
+    """The replacement for ``target``: ``doc.text[start:end]`` becomes ``lead + laid``."""
+    d = target.decl
+    floor = doc.line_indent(d.own_start)
     nl = newline_of(doc.text)
-    hole_col = doc.position(hole.hole_start)[1]
-    close = f"{nl}{' ' * (hole_col + 1)})" if ("\n" in laid or "--" in laid) else ")"
-    text = f"{lead}({laid}{close}"
-    return start, end, text, len(lead) + 1, len(lead) + 1 + len(laid)
+    if _is_arms(proof) and (whole_body or target.whole_body or _is_whole_value(doc, target)):
+        # Pattern-matching arms replace `:= …` (or the arms) and go on lines of their own, two
+        # columns in from the declaration, as people write them.
+        assert d.header_end is not None
+        start = len(doc.text[: d.header_end].rstrip())
+        laid = layout(proof, doc, d, floor + 2, by_head=False)
+        return _Edit(start, d.end, nl + " " * (floor + 2), laid, arms=True)
+    if whole_body or target.whole_body:
+        start, end, text = _whole_body(doc, d, proof)
+        by_head = True
+    else:
+        start, end, text = target.hole_start, target.hole_end, proof
+        by_head = target.mode == "term" and _is_whole_value(doc, target)
+    lead = " " if start > 0 and doc.text[start - 1] == "=" else ""
+    hole_col = doc.position(start)[1] + len(lead)
+    return _Edit(start, end, lead, layout(text, doc, d, hole_col, by_head=by_head))
 
 
 def _whole_body(doc: LeanDocument, d: Declaration, proof: str) -> tuple[int, int, str]:
-    """Where a complete proof goes. It may come as `:= …`, as pattern-matching arms `| … => …`,
-    or bare; the declaration may have `:=` or arms. Both spellings are accepted for both."""
+    """Where a complete proof goes (not arms: those go in place of the whole value). It may come
+    as `:= …` or bare; the declaration may have `:=` or arms."""
     text = proof.strip()
-    arms = text.startswith("|")
     if text.startswith(":="):
         text = text[2:].lstrip(" \t").lstrip("\r\n")
-    if d.assign is not None and not arms:
+    if d.assign is not None:
         start = d.assign + 2
         while start < d.end and doc.text[start] in " \t":
             start += 1
         return start, d.end, text
     assert d.header_end is not None
-    return d.header_end, d.end, text if arms else ":= " + text
+    return d.header_end, d.end, ":= " + text if text else text
 
 
-def splice(
-    doc: LeanDocument, target: Target, proof: str, *, whole_body: bool = False, wrap: bool = False
-) -> Spliced:
-    """Put ``proof`` into the hole (or, with ``whole_body``, in place of the body after `:=`).
+def splice(doc: LeanDocument, target: Target, proof: Proof, *, whole_body: bool = False) -> Spliced:
+    """Put the proof into the hole (or, with ``whole_body``, in place of the body after `:=`);
+    for a target with several holes, ``proof`` is the list of their proofs, in order. This is the
+    text that goes into the user's file; :func:`leanloop.source.probe.probe` builds the text
+    Lean checks from it."""
+    edits = _edits(doc, target, proof, whole_body)
+    text = doc.text
+    for e in reversed(edits):
+        text = text[: e.start] + e.text + text[e.end :]
+    parts: list[SplicedPart] = []
+    delta = 0
+    for e in edits:
+        p0 = e.start + delta + len(e.lead)
+        parts.append(SplicedPart(e.start, e.end, p0, p0 + len(e.laid.text), e.laid, e.arms))
+        delta += len(e.text) - (e.end - e.start)
+    return Spliced(text, tuple(parts), target.decl.end + delta)
 
-    With ``wrap`` the proof goes inside parentheses of the hole's own category. Lean's parser
-    must then read the whole proof as one tactic sequence or one term before the `)`: a proof
-    that would end its tactic block early (a line indented less than the block, a command
-    keyword no list here knows) becomes a parse error instead of a new top-level command.
-    Pattern-matching arms cannot be wrapped; the structure check covers them."""
-    start, end, laid, p0, p1 = _edit(doc, target, proof, whole_body, wrap=wrap)
-    text = doc.text[:start] + laid + doc.text[end:]
-    delta = len(laid) - (end - start)
-    wrapped = laid[p0 - 1 : p0] == "(" and wrap
-    return Spliced(
-        text, start + p0, start + p1, target.decl.end + delta, wrapped, start + len(laid)
-    )
+
+def _edits(doc: LeanDocument, target: Target, proof: Proof, whole_body: bool) -> list[_Edit]:
+    if isinstance(proof, str):
+        if target.parts > 1 and not whole_body:
+            raise ValueError(f"{target.name} has {target.parts} holes; give a proof for each")
+        return [_edit(doc, target, proof, whole_body)]
+    if len(proof) != target.parts:
+        raise ValueError(f"{target.name} has {target.parts} holes, not {len(proof)}")
+    if target.parts == 1:
+        return [_edit(doc, target, proof[0], whole_body)]
+    return [_edit(doc, target.hole(k), p, False) for k, p in enumerate(proof)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,20 +409,18 @@ class Applied:
     spans: list[tuple[int, int]]  # and where each replacement stands in ``text``
 
 
-def apply_proofs(
-    doc: LeanDocument, proofs: list[tuple[Target, str, bool]], *, wrap: bool = False
-) -> Applied:
+def apply_proofs(doc: LeanDocument, proofs: Sequence[tuple[Target, Proof, bool]]) -> Applied:
     """Splice several accepted proofs at once, last hole first so earlier offsets stay valid."""
     text = doc.text
     edits = sorted(
-        (_edit(doc, t, proof, whole, wrap=wrap) for t, proof, whole in proofs),
-        key=lambda e: e[0],
+        (e for t, proof, whole in proofs for e in _edits(doc, t, proof, whole)),
+        key=lambda e: e.start,
     )
-    for start, end, laid, _, _ in reversed(edits):
-        text = text[:start] + laid + text[end:]
+    for e in reversed(edits):
+        text = text[: e.start] + e.text + text[e.end :]
     spans: list[tuple[int, int]] = []
     delta = 0
-    for start, end, laid, _, _ in edits:
-        spans.append((start + delta, start + delta + len(laid)))
-        delta += len(laid) - (end - start)
-    return Applied(text, [(start, end) for start, end, _, _, _ in edits], spans)
+    for e in edits:
+        spans.append((e.start + delta, e.start + delta + len(e.text)))
+        delta += len(e.text) - (e.end - e.start)
+    return Applied(text, [(e.start, e.end) for e in edits], spans)

@@ -24,7 +24,7 @@ from leanloop.lean.checker import Checker
 from leanloop.lean.messages import LeanMessage
 from leanloop.lean.repl import InteractiveRepl, ReplPool, StaleProofState
 from leanloop.loop import file_name
-from leanloop.premises import PremiseIndex, open_index
+from leanloop.premises import IndexStats, PremiseIndex, open_index
 from leanloop.settings import Settings
 from leanloop.source import LeanDocument, UnterminatedError
 from leanloop.tools.models import (
@@ -329,16 +329,24 @@ class Toolset:
     async def search(
         self, inp: SearchInput, progress: Callable[[int, int, str], None] | None = None
     ) -> SearchOutput:
-        async with self._index_lock:
-            if self._index is None:
-                self._index = await asyncio.to_thread(open_index, self.root)
-            stats = await self._index.aupdate(progress or self._index_progress())
-        hits = await asyncio.to_thread(self._index.search, inp.query, inp.limit)
+        index, stats = await self.index(progress)
+        hits = await asyncio.to_thread(index.search, inp.query, inp.limit)
         return SearchOutput(
             hits=[h.premise for h in hits],
             scores=[h.score for h in hits],
             index=stats if stats.read or stats.removed else None,
         )
+
+    async def index(
+        self, progress: Callable[[int, int, str], None] | None = None
+    ) -> tuple[PremiseIndex, IndexStats]:
+        """The project's premise index, brought up to date (off the event loop; a line to
+        ``say`` every tenth of the files read, unless ``progress`` is given)."""
+        async with self._index_lock:
+            if self._index is None:
+                self._index = await asyncio.to_thread(open_index, self.root)
+            stats = await self._index.aupdate(progress or self._index_progress())
+        return self._index, stats
 
     def _index_progress(self) -> Callable[[int, int, str], None]:
         """A line to ``say`` (stderr for the MCP server) every tenth of the files read."""

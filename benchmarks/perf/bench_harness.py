@@ -64,27 +64,33 @@ class SimulatedChecker:
         if "simp_wrong" in text:
             line = next(i for i, ln in enumerate(lines, 1) if "simp_wrong" in ln)
             messages.append(_msg(line, Severity.ERROR, "unsolved goals"))
-        last = lines[-1]
-        if last.startswith("#print axioms "):
-            name = last.split()[-1]
-            messages.append(
-                _msg(len(lines), Severity.INFORMATION, f"'{name}' does not depend on any axioms")
-            )
+        # Every sentinel (`… #print axioms _root_.NAME`, after each checked theorem) is
+        # answered at its `#print`, as Lean does.
+        for no, ln in enumerate(lines, 1):
+            at = ln.find("#print axioms ")
+            if at >= 0:
+                name = ln.split()[-1].removeprefix("_root_.")
+                messages.append(
+                    _msg(no, Severity.INFORMATION, f"'{name}' does not depend on any axioms", at)
+                )
         return LeanResult(status="ok", messages=messages, exit_code=0, seconds=self._latency)
 
     async def aclose(self) -> None:
         return None
 
 
-def _msg(line: int, severity: Severity, data: str) -> LeanMessage:
-    return LeanMessage(pos=Position(line=line, column=0), severity=severity, data=data)
+def _msg(line: int, severity: Severity, data: str, column: int = 0) -> LeanMessage:
+    return LeanMessage(pos=Position(line=line, column=column), severity=severity, data=data)
 
 
 class _Quiet:
     def attempt(self, tally: Tally, record: AttemptRecord) -> None:
         return None
 
-    def problem(self, tally: Tally, name: str, line: str) -> None:
+    def problem_done(self, tally: Tally, name: str, proved: int, samples: int) -> None:
+        return None
+
+    def problem_skipped(self, tally: Tally, name: str, line: str) -> None:
         return None
 
 
@@ -100,7 +106,7 @@ def problems(n: int) -> list[Problem]:
     ]
 
 
-async def harness(args: argparse.Namespace, out: Path) -> tuple[float, float, int]:
+async def harness(args: argparse.Namespace, out: Path) -> tuple[float, float, int, int]:
     settings = Settings(rounds=1, samples=args.samples, concurrency=args.concurrency)
     work = [(p, list(range(args.samples))) for p in problems(args.problems)]
     journal = Journal(out)
@@ -117,7 +123,10 @@ async def harness(args: argparse.Namespace, out: Path) -> tuple[float, float, in
     cpu0, wall0 = time.process_time(), time.perf_counter()
     await bench.run(work, recorder)
     journal.close()
-    return time.perf_counter() - wall0, time.process_time() - cpu0, recorder.tally.attempted
+    if not recorder.tally.solved:
+        raise SystemExit("no attempt was proved: the simulated Lean no longer answers as Lean")
+    t = recorder.tally
+    return time.perf_counter() - wall0, time.process_time() - cpu0, t.attempted, t.solved
 
 
 def report_time(lines: int, out: Path) -> tuple[float, float]:
@@ -187,11 +196,14 @@ def main() -> int:
         args.completion /= 100
         args.check /= 100
     with tempfile.TemporaryDirectory() as tmp:
-        wall, cpu, attempts = asyncio.run(harness(args, Path(tmp)))
+        wall, cpu, attempts, solved = asyncio.run(harness(args, Path(tmp)))
     # Perfect overlap: every conversation slot always busy, or every Lean worker (which also
-    # checks each problem's statement once), whichever is the bottleneck.
-    conversations = attempts * (args.completion + args.check) / args.concurrency
-    lean = (attempts + args.problems) * args.check / args.workers
+    # checks each problem's statement once, and the whole file of each proved attempt),
+    # whichever is the bottleneck.
+    conversations = (attempts * (args.completion + args.check) + solved * args.check) / (
+        args.concurrency
+    )
+    lean = (attempts + solved + args.problems) * args.check / args.workers
     ideal = max(conversations, lean)
     overlap = ideal / wall
     cpu_ms = 1000 * cpu / attempts

@@ -21,10 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from leanloop.agentic import Agent, AgentResult
+from leanloop.agentic import ToolChat
 from leanloop.gate import SENTINEL_COLUMN
 from leanloop.lean.checker import LeanResult
 from leanloop.lean.messages import LeanMessage, Position, Severity
+from leanloop.loop import Agent, AttemptLog
 from leanloop.model import ToolCall
 from leanloop.policy import Policy
 from leanloop.prompts import Prompts
@@ -88,17 +89,31 @@ async def main() -> int:
         (root / "T.lean").write_text(text, "utf-8")
         doc = LeanDocument(text)
         [target] = find_targets(doc)
-        settings = Settings(sandbox="off")
+        settings = Settings(sandbox="off", mode="agent")
         lean = InstantLean()
         toolset = Toolset(root, settings, checker=lean)
-        agent = Agent(None, lean, Policy.build(), settings, Prompts(), toolset)  # type: ignore[arg-type]
-        result = AgentResult()
+        # The one loop's own handling of a tool call (`Agent.tool_call`); no model is asked.
+        agent = Agent(
+            model=None,  # type: ignore[arg-type]
+            checker=lean,
+            settings=settings,
+            policy=Policy.build(),
+            prompts=Prompts(),
+            project=root,
+        )
+        chat = ToolChat(None, toolset, settings, "", "")  # type: ignore[arg-type]
+        log = AttemptLog(0)
+
+        async def run(tc: ToolCall) -> str:
+            await agent.tool_call(chat, tc, doc, target, turn=1, log=log, check_file="T.lean")
+            return str(chat.messages[-1]["content"])
+
         calls = {
             "goals": ToolCall(id="a", name="goals", arguments="{}"),
             "submit_proof": ToolCall(id="c", name="submit_proof", arguments='{"proof": "simp"}'),
         }
-        first = await agent._run(doc, target, calls["goals"], result)
-        proof_state = json.loads(first[0])["sorries"][0]["proof_state"]
+        first = await run(calls["goals"])
+        proof_state = json.loads(first)["sorries"][0]["proof_state"]
         calls["try_tactic"] = ToolCall(
             id="b",
             name="try_tactic",
@@ -109,7 +124,7 @@ async def main() -> int:
             times = []
             for _ in range(200):
                 t = time.perf_counter()
-                await agent._run(doc, target, tc, result)
+                await run(tc)
                 times.append((time.perf_counter() - t) * 1000)
             med, p95 = statistics.median(times), sorted(times)[int(len(times) * 0.95)]
             print(f"{name}: median {med:.2f} ms, p95 {p95:.2f} ms per call")

@@ -543,6 +543,200 @@ STATEMENT_SWAPS: list[Case] = [
     ),
 ]
 
+# ---------------------------------------------------------------------------------------------
+# Issue 22: proofs that end their declaration after pattern-matching arms or after a clause that
+# belongs after the body (`termination_by`, `decreasing_by`, `where`). Real Lean ends the
+# declaration there and reads the rest as a command (here `open Foo in`, which would reach the
+# user's next declaration). The gate checks arms as `(@fun …)`, clause contents in parentheses
+# and helpers as `let rec` inside the body's: Lean then cannot close the parenthesis (the fake
+# Lean answers as Lean does there, see `paren_errors` in tests/doubles/fake_lean.py), or the
+# structure check sees the line Lean would end the block at.
+
+# A false statement proved by arms, a following declaration the escape would reach.
+ARMS_FILE = (
+    "theorem t : ∀ n : Nat, n + 0 = n + 1 := by\n  sorry\n  sorry\n\n"
+    "theorem later : 1 + 1 = 2 := rfl\n"
+)
+REC_FILE = "theorem t (n : Nat) : n + 0 = n + 1 := by\n  sorry\n  sorry\n"
+# A command of the file's own: its keyword is in Lean's token table, in no list of leanloop's.
+USER_CMD_FILE = 'syntax "evilcmd" : command\nmacro_rules | `(evilcmd) => `(open Nat)\n' + ARMS_FILE
+_L = Reason.LEAN_ERROR
+_S = Reason.STRUCTURE
+ARMS_ESCAPES: list[Case] = [
+    Case(
+        "arms-open-in-same-line",
+        "| 0 => rfl\n| k + 1 => rfl open Foo in",
+        _L,
+        file=ARMS_FILE,
+        whole_body=True,
+    ),
+    Case(
+        "arms-open-in-next-line",
+        "| 0 => rfl\n| k + 1 => rfl\n  open Foo in",
+        _L,
+        file=ARMS_FILE,
+        whole_body=True,
+    ),
+    Case(
+        "arms-set-option-in-after-comment",
+        "| 0 => rfl\n| k + 1 => rfl -- done\n    set_option maxHeartbeats 1 in",
+        _L,
+        file=ARMS_FILE,
+        whole_body=True,
+    ),
+    Case(
+        "arms-open-in-after-tactic-rhs",
+        "| 0 => rfl\n| k + 1 => by simp\n open Foo in",
+        _L,
+        file=ARMS_FILE,
+        whole_body=True,
+    ),
+    Case(
+        "arms-user-command-same-line",
+        "| 0 => rfl\n| k + 1 => rfl evilcmd",
+        _L,
+        file=USER_CMD_FILE,
+        whole_body=True,
+    ),
+    Case(
+        "arms-user-command-next-line",
+        "| 0 => rfl\n| k + 1 => rfl\n  evilcmd",
+        _L,
+        file=USER_CMD_FILE,
+        whole_body=True,
+    ),
+    Case(
+        "arms-open-in-for-term-hole",
+        "| 0 => rfl\n| k + 1 => rfl open Foo in",
+        _L,
+        file="theorem t : ∀ n : Nat, n + 0 = n + 1 := sorry\n\ntheorem later : 1 = 1 := rfl\n",
+    ),
+    Case(
+        "arms-open-in-at-column-0",
+        "  | 0 => rfl\n  | k + 1 => rfl\nopen Foo in",
+        _S,
+        file=ARMS_FILE,
+        whole_body=True,
+    ),
+]
+CLAUSE_ESCAPES: list[Case] = [
+    Case(
+        "termination-open-in-same-line",
+        "by simp\ntermination_by n open Foo in",
+        _L,
+        file=REC_FILE,
+        whole_body=True,
+    ),
+    Case(
+        "termination-open-in-next-line",
+        "by simp\ntermination_by n\n  open Foo in",
+        _L,
+        file=REC_FILE,
+        whole_body=True,
+    ),
+    Case(
+        "termination-open-in-column-0",
+        "by simp\ntermination_by n\nopen Foo in",
+        _S,
+        file=REC_FILE,
+        whole_body=True,
+    ),
+    Case(
+        "decreasing-open-in-same-line",
+        "by simp\ndecreasing_by simp_wf open Foo in",
+        _L,
+        file=REC_FILE,
+        whole_body=True,
+    ),
+    Case(
+        "decreasing-open-in-next-line",
+        "by simp\ndecreasing_by\n  simp_wf\n  open Foo in",
+        _L,
+        file=REC_FILE,
+        whole_body=True,
+    ),
+    Case(
+        "decreasing-user-command",
+        "by simp\ndecreasing_by simp_wf\n  evilcmd",
+        _L,
+        file=USER_CMD_FILE.replace(ARMS_FILE, REC_FILE),
+        whole_body=True,
+    ),
+    Case(
+        "where-open-in-same-line",
+        "aux\nwhere\n  aux : n + 0 = n + 1 := by simp open Foo in",
+        _L,
+        file=REC_FILE,
+        whole_body=True,
+    ),
+    Case(
+        "where-open-in-deeper-line",
+        "aux\nwhere\n  aux : n + 0 = n + 1 := h\n    open Foo in",
+        _L,
+        file=REC_FILE,
+        whole_body=True,
+    ),
+    Case(
+        "where-open-in-helper-column",
+        "aux\nwhere\n  aux : n + 0 = n + 1 := h\n  open Foo in",
+        _S,
+        file=REC_FILE,
+        whole_body=True,
+    ),
+    Case(
+        "where-open-in-left-of-helpers",
+        "aux\nwhere\n  aux : n + 0 = n + 1 := h\n open Foo in",
+        _S,
+        file=REC_FILE,
+        whole_body=True,
+    ),
+    Case(
+        "where-user-command-as-helper",
+        "aux\nwhere\n  aux : n + 0 = n + 1 := h\n  evilcmd",
+        _L,
+        file=USER_CMD_FILE.replace(ARMS_FILE, REC_FILE),
+        whole_body=True,
+    ),
+    Case(
+        "where-doc-comment-not-on-a-helper",
+        "aux\nwhere\n  aux : n + 0 = n + 1 := h /-- doc -/",
+        F,
+        file=REC_FILE,
+        whole_body=True,
+    ),
+    Case(
+        "clause-before-more-of-the-declaration",
+        "simp\ntermination_by n",
+        _S,
+        file="theorem t (n : Nat) : n + 0 = n + 1 := by\n  sorry\n  rfl\n",
+    ),
+    Case(
+        "clauses-out-of-order",
+        "by simp\ndecreasing_by simp_wf\ntermination_by n",
+        _S,
+        file=REC_FILE,
+        whole_body=True,
+    ),
+    # `termination_by x y => …` binder names are the one part of a proof outside parentheses:
+    # a name that is a command keyword of the file is refused where Lean reads it.
+    Case(
+        "termination-binder-is-a-user-command",
+        "by simp\ntermination_by x evilcmd => x",
+        _L,
+        file=USER_CMD_FILE.replace(ARMS_FILE, REC_FILE),
+        whole_body=True,
+    ),
+    # A proof that closes the gate's own parenthesis and opens another.
+    Case(
+        "unbalanced-paren-closes-the-gates",
+        "| 0 => rfl\n| k + 1 => rfl) open Foo in (rfl",
+        _S,
+        file=ARMS_FILE,
+        whole_body=True,
+    ),
+]
+
+
 CASES: list[Case] = [
     *SCREENED,
     *STATEMENT_SWAPS,
@@ -555,6 +749,8 @@ CASES: list[Case] = [
     *RAW_TEXT,
     *ESCAPES,
     *SENTINEL,
+    *ARMS_ESCAPES,
+    *CLAUSE_ESCAPES,
 ]
 
 # The exploits the issue names, each with the case ids that exercise it.
@@ -589,6 +785,18 @@ ISSUE_EXPLOITS: dict[str, list[str]] = {
     "initialize": ["initialize", "builtin-initialize"],
     "native_decide": ["native-decide", "decide-native", "ofReduceBool"],
     "body escapes": ["theorem-smuggled", "open-in-escapes", "doc-comment-escapes"],
+    "escape after the last arm": [
+        "arms-open-in-same-line",
+        "arms-open-in-next-line",
+        "arms-set-option-in-after-comment",
+        "arms-user-command-same-line",
+    ],
+    "escape after a clause": [
+        "termination-open-in-same-line",
+        "decreasing-open-in-next-line",
+        "where-open-in-deeper-line",
+        "where-user-command-as-helper",
+    ],
     "sorryAx axiom": ["axioms-sorryAx"],
     "other axioms": ["axioms-ofReduceBool", "axioms-trustCompiler", "axioms-native-v4.33"],
     "sentinel": ["no-sentinel-empty-output"],

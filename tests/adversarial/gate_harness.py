@@ -38,7 +38,7 @@ async def judge_case(
     tmp_path: Path,
     file: str,
     theorem: str | None,
-    proof: str,
+    proof: str | list[str],
     *,
     policy: Policy | None = None,
     lean_rules: list[dict[str, Any]] | None = None,

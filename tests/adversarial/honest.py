@@ -15,7 +15,7 @@ from dataclasses import dataclass
 class Honest:
     id: str
     file: str
-    proof: str
+    proof: str | list[str]  # one proof per hole for a target with several
     theorem: str | None = "t"  # None: the file's only target (an `example`)
     whole_body: bool = False
     bug: str | None = None  # a known false rejection: the test is a strict xfail
@@ -236,16 +236,37 @@ HONEST: list[Honest] = [
         "constructor\n· exact hp\n· exact hq",
     ),
     Honest(
-        "several-sorries-term",
+        "several-sorries-whole-body-term",
         "theorem t (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n"
         "  constructor\n  · sorry\n  · sorry\n",
         "⟨hp, hq⟩",
+        whole_body=True,
     ),
     Honest(
-        "several-sorries-tactic",
+        "several-sorries-whole-body-tactic",
         "theorem t (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n"
         "  constructor\n  · sorry\n  · sorry\n",
         "by\n  constructor\n  · exact hp\n  · exact hq",
+        whole_body=True,
+    ),
+    # Issue 19: each hole filled in place, the user's partial proof kept.
+    Honest(
+        "several-sorries-each-hole",
+        "theorem t (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n"
+        "  constructor\n  · -- the left part\n    sorry\n  · sorry\n",
+        ["exact hp", "exact hq"],
+    ),
+    Honest(
+        "several-sorries-term-and-tactic",
+        "theorem t (p q : Prop) (hp : p) (hq : q) : p ∧ q ∧ p := ⟨sorry, by\n  constructor\n"
+        "  · sorry\n  · exact hp⟩\n",
+        ["hp", "exact hq"],
+    ),
+    Honest(
+        "several-sorries-multiline-parts",
+        "theorem t (p q : Prop) (hp : p) (hq : q) : (p ∧ q) ∧ (q ∧ p) := by\n"
+        "  constructor\n  · sorry\n  · sorry\n",
+        ["constructor\n· exact hp\n· exact hq", "exact ⟨hq,\n  hp⟩"],
     ),
     Honest("whole-body", _tactic(": 1 + 1 = 2"), "by\n  simp", whole_body=True),
     Honest(
@@ -333,4 +354,96 @@ HONEST: list[Honest] = [
     Honest(
         "open-classical-file", "open Classical\n" + _tactic("(p : Prop) : p ∨ ¬p"), "exact em p"
     ),
+    # --- clauses after the body (issue 22): termination_by, decreasing_by, where, arms --------
+    *[
+        Honest(f"clauses-{name}", file, proof, whole_body=whole)
+        for name, file, proof, whole in [
+            (
+                "termination-decreasing-at-decl-column",
+                "def g : Nat → Nat := fun _ => 0\n\n"
+                "theorem t (n : Nat) : g n = 0 := by\n  sorry\n  sorry\n",
+                "by\n  cases n with\n  | zero => rfl\n  | succ k => exact t k\n"
+                "termination_by n\ndecreasing_by\n  simp_wf\n  omega",
+                True,
+            ),
+            (
+                "termination-decreasing-indented",
+                "def g : Nat → Nat := fun _ => 0\n\n"
+                "theorem t (n : Nat) : g n = 0 := by\n  sorry\n  sorry\n",
+                "by\n  cases n with\n  | zero => rfl\n  | succ k => exact t k\n"
+                "  termination_by n\n  decreasing_by simp_wf; omega",
+                True,
+            ),
+            (
+                "termination-after-tactic-hole",
+                "def g : Nat → Nat := fun _ => 0\n\n"
+                "theorem t (n : Nat) : g n = 0 := by\n  cases n\n  sorry\n",
+                "all_goals first | rfl | exact t _\ntermination_by n => n",
+                False,
+            ),
+            (
+                "termination-structural-binders",
+                "theorem t : ∀ n : Nat, n + 0 = n := by\n  sorry\n  sorry\n",
+                "| 0 => rfl\n| k + 1 => by simp\ntermination_by structural n => n",
+                True,
+            ),
+            (
+                "termination-by-question",
+                "theorem t (n : Nat) : n + 0 = n := by\n  sorry\n  sorry\n",
+                "by simp\ntermination_by?",
+                True,
+            ),
+            (
+                "where-helper",
+                "theorem t (n : Nat) : n + 0 = n := by\n  sorry\n  sorry\n",
+                "aux n\nwhere\n  aux (m : Nat) : m + 0 = m := by simp",
+                True,
+            ),
+            (
+                "where-two-helpers",
+                "theorem t (n : Nat) : n + 0 = n ∧ 0 + n = n := by\n  sorry\n  sorry\n",
+                "⟨aux n, aux' n⟩\nwhere\n  aux (m : Nat) : m + 0 = m := by simp\n"
+                "  aux' (m : Nat) : 0 + m = m := by\n    simp",
+                True,
+            ),
+            (
+                "where-doc-commented-helper",
+                "theorem t (n : Nat) : n + 0 = n := by\n  sorry\n  sorry\n",
+                "aux n\nwhere\n  /-- The lemma, for any `m`. -/\n"
+                "  aux (m : Nat) : m + 0 = m := by simp",
+                True,
+            ),
+            (
+                "where-helper-on-the-where-line",
+                "theorem t (n : Nat) : n + 0 = n := by\n  sorry\n  sorry\n",
+                "aux n\nwhere aux (m : Nat) : m + 0 = m := by simp",
+                True,
+            ),
+            (
+                "where-after-tactics-and-termination",
+                "def g : Nat → Nat := fun _ => 0\n\n"
+                "theorem t (n : Nat) : g n = 0 := by\n  sorry\n  sorry\n",
+                "by\n  exact aux n\ntermination_by n\nwhere\n  aux (m : Nat) : g m = 0 := rfl",
+                True,
+            ),
+            (
+                "arms-with-where",
+                "theorem t : ∀ n : Nat, n + 0 = n := by\n  sorry\n  sorry\n",
+                "| 0 => rfl\n| k + 1 => aux (k + 1)\nwhere\n  aux (m : Nat) : m + 0 = m := by simp",
+                True,
+            ),
+            (
+                "arms-for-a-term-hole",
+                "theorem t : ∀ n : Nat, n + 0 = n := sorry\n",
+                "| 0 => rfl\n| k + 1 => by simp",
+                False,
+            ),
+            (
+                "helper-termination-at-decl-column",
+                "theorem t (n : Nat) : n + 0 = n := by\n  sorry\n  sorry\n",
+                "go n\nwhere\n  go : Nat → n + 0 = n\n    | _ => by simp\ntermination_by x => x",
+                True,
+            ),
+        ]
+    ],
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from leanloop.gate import Reason, sentinel_command
 from leanloop.model.extract import ExtractionError, extract
 from leanloop.policy import Policy
 from leanloop.screen import screen
-from leanloop.source import LeanDocument
+from leanloop.source import LeanDocument, code_tokens
 from leanloop.source.targets import Target, splice
 
 Judge = Callable[..., Awaitable[Judged]]
@@ -55,14 +56,29 @@ async def test_honest_proof_is_accepted(
     assert len(sources) == 1
     checked = sources[-1]
     # Lean saw the proof as spliced into the hole, the identity check and the sentinel.
-    spliced = splice(judged.doc, judged.target, case.proof, whole_body=case.whole_body, wrap=True)
-    laid_out = spliced.text[spliced.proof_start : spliced.proof_end]
-    assert laid_out in checked
-    for line in case.proof.splitlines():
-        assert line.strip() in checked
+    spliced = splice(judged.doc, judged.target, case.proof, whole_body=case.whole_body)
+    proofs = [case.proof] if isinstance(case.proof, str) else case.proof
+
+    # Every line as it will stand in the user's file, at its column: the checked text only adds
+    # parentheses (and a line break after an opening one), and moves `where` helpers into a
+    # `let rec` (their `where` keyword is not checked text).
+    def bare(line: str) -> str:
+        return line.split("--")[0].replace("(", "").replace(")", "").rstrip().rstrip(",")
+
+    shown = {bare(ln) for ln in checked.splitlines()}
+    for part in spliced.parts:
+        laid_out = spliced.text[part.proof_start : part.proof_end]
+        for line in laid_out.splitlines()[1:]:
+            if bare(line).strip() and not bare(line).lstrip().startswith("where"):
+                assert bare(line) in shown, line
+    # Every token of the proof but `where` (helpers come as `let rec` before the body there).
+    assert not Counter(
+        t.text for p in proofs for t in code_tokens(p) if t.text != "where"
+    ) - Counter(t.text for t in code_tokens(checked))
     assert sentinel_command(judged.target.check_name) in checked
     assert "type_of%" in checked
-    assert checked.index("type_of%") > checked.index(laid_out)
+    last = spliced.text[spliced.parts[-1].proof_start : spliced.parts[-1].proof_end]
+    assert checked.index("type_of%") > checked.index(code_tokens(last)[-1].text)
 
 
 def test_honest_proofs_pass_the_screen() -> None:
@@ -70,7 +86,8 @@ def test_honest_proofs_pass_the_screen() -> None:
     policy = Policy.build()
     for case in HONEST:
         if case.bug is None:
-            assert screen(case.proof, policy) is None, case.id
+            for proof in [case.proof] if isinstance(case.proof, str) else case.proof:
+                assert screen(proof, policy) is None, case.id
 
 
 # ---------------------------------------------------------------------------------------------

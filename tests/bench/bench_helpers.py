@@ -91,3 +91,18 @@ def write_problems(directory: Path, statements: dict[str, str], header: str = ""
     ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
+
+
+def without(directory: Path, *modules: str) -> dict[str, str]:
+    """Environment for a leanloop process in which ``modules`` cannot be imported, as on a
+    plain install that lacks them: stubs that raise ImportError come first on the path."""
+    import os
+
+    for name in modules:
+        stub = directory / name
+        stub.mkdir(parents=True, exist_ok=True)
+        (stub / "__init__.py").write_text(
+            f'raise ImportError("No module named {name} (blocked by the test)")\n', "utf-8"
+        )
+    path = os.environ.get("PYTHONPATH")
+    return {"PYTHONPATH": str(directory) + (os.pathsep + path if path else "")}

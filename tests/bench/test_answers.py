@@ -78,3 +78,45 @@ def test_without_the_flag_answer_problems_are_skipped_and_named(
     assert "Needs an answer, skipped: answer_spec" in (tmp_path / "run" / "summary.md").read_text(
         "utf-8"
     )
+
+
+def test_in_the_agent_mode_submit_proof_gives_the_answer(
+    fake_lean: FakeLean, openai_server: ScriptedOpenAIServer, cli: RunCli, tmp_path: Path
+) -> None:
+    data = _dataset(tmp_path)
+
+    def respond(request: dict[str, object]) -> dict[str, object]:
+        messages = request["messages"]
+        assert isinstance(messages, list)
+        asked = str(messages[1]["content"])
+        if "answer_spec" not in asked:
+            args: dict[str, object] = {"proof": "exact ⟨h.2, h.1⟩"}
+        elif not any(m["role"] == "tool" for m in messages):
+            args = {"proof": "rfl"}  # no value given: refused, with the reason
+        else:
+            args = {"proof": "rfl", "answer": "abbrev answer_solution : Nat := 4"}
+        return {"tool_calls": [{"name": "submit_proof", "arguments": args}], "flavour": "vllm"}
+
+    openai_server.responder = respond
+    proc = cli(
+        "bench", "run", data, *endpoint(openai_server), "--samples", "1", "--mode", "agent",
+        "--with-answers", "--out", "run", "--concurrency", "1", env=KEY_ENV,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    runs = {r["problem"]: r for r in attempts(tmp_path / "run")}
+    assert runs["answer_spec"]["outcome"] == "proved"
+    assert runs["answer_spec"]["answer"] == "abbrev answer_solution := 4"
+    assert runs["answer_spec"]["reasons"] == ["no_proof"] and runs["answer_spec"]["tool_calls"] == 2
+    asked = next(
+        r["json"]["messages"]
+        for r in openai_server.chat_requests
+        if "answer_spec" in r["json"]["messages"][1]["content"]
+    )
+    assert '"answer": <that declaration with its value>' in asked[1]["content"]
+    refused = [m for r in openai_server.chat_requests for m in r["json"]["messages"]]
+    assert any(
+        m["role"] == "tool" and m["content"].startswith("Rejected: Your answer did not give")
+        for m in refused
+    )
+    checked = [s for s in fake_lean.checked_sources() if "theorem answer_spec" in s]
+    assert any("abbrev answer_solution : Nat := 4" in s for s in checked)

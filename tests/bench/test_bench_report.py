@@ -12,7 +12,16 @@ import time
 from pathlib import Path
 
 import pytest
-from bench_helpers import KEY_ENV, PRICED, attempts, endpoint, lean, scripted, write_problems
+from bench_helpers import (
+    KEY_ENV,
+    PRICED,
+    attempts,
+    endpoint,
+    lean,
+    scripted,
+    without,
+    write_problems,
+)
 from conftest import RunCli
 from doubles.fake_lean import FakeLean
 from doubles.openai_server import ScriptedOpenAIServer
@@ -58,13 +67,12 @@ def _table(md: str, header: str) -> list[dict[str, str]]:
 def test_report_writes_summary_markdown_and_plots(
     fake_lean: FakeLean, openai_server: ScriptedOpenAIServer, cli: RunCli, tmp_path: Path
 ) -> None:
-    import matplotlib.image
-
+    image_io = pytest.importorskip("matplotlib.image")
     out = _scripted_run(fake_lean, openai_server, cli, tmp_path, "run")
     proc = cli("bench", "report", out)
     assert proc.returncode == 0, proc.stderr
     for name in ("pass_at_k.png", "solved_vs_dollars.png"):
-        image = matplotlib.image.imread(out / name)
+        image = image_io.imread(out / name)
         assert image.shape[0] > 100 and image.shape[1] > 100
     rows = _table((out / "summary.md").read_text("utf-8"), "k |")
     # alpha c=1, beta c=1, gamma c=0 of n=4: pass@1 = 2/3 * 1/4, pass@2 = 2/3 * 1/2.
@@ -202,3 +210,71 @@ def test_a_terminal_gets_a_live_progress_bar(
     assert "━" in screen  # rich's bar, which plain lines never draw
     assert "solved 6/6" in screen and "problems 3/3" in screen and "infra 0" in screen
     assert "Traceback" not in screen
+
+
+def test_report_without_matplotlib_writes_the_summaries_and_says_so_once(
+    fake_lean: FakeLean, openai_server: ScriptedOpenAIServer, cli: RunCli, run_cli: RunCli,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    out = _scripted_run(fake_lean, openai_server, cli, tmp_path, "run")
+    (out / "summary.json").unlink()
+    proc = run_cli("bench", "report", out, env=without(tmp_path / "blocked", "matplotlib"))
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    notes = [ln for ln in proc.stderr.splitlines() if ln.startswith("note:")]
+    assert len(notes) == 1 and "matplotlib" in notes[0] and "leanloop[plots]" in notes[0]
+    assert json.loads((out / "summary.json").read_text("utf-8"))["samples"] == 4
+    assert (out / "summary.md").is_file()
+    assert not (out / "pass_at_k.png").exists()
+
+
+def test_the_plots_label_k_plainly_name_the_interval_and_skip_what_has_no_data(
+    fake_lean: FakeLean, openai_server: ScriptedOpenAIServer, cli: RunCli, tmp_path: Path
+) -> None:
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from leanloop.bench.command_run import load_summary
+    from leanloop.bench.summary import figures
+
+    priced = load_summary(
+        _scripted_run(fake_lean, openai_server, cli, tmp_path, "priced"), infra_as_failure=False
+    )
+    [(name, fig), (cost_name, cost_fig)] = figures(priced)
+    assert (name, cost_name) == ("pass_at_k.png", "solved_vs_dollars.png")
+    [ax] = fig.axes
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2", "4"]
+    assert ax.get_xlabel() == "k"
+    assert "95% bootstrap interval" in ax.get_legend().get_texts()[0].get_text()
+    assert not isinstance(cost_fig, str)
+    plt.close("all")
+
+    # Without a price, the cost plot has no data: it is skipped, and the report says why.
+    openai_server.responder = scripted({n: [RIGHT] for n in PROBLEMS})
+    data = write_problems(tmp_path / "ds2", PROBLEMS)
+    proc = cli(
+        "bench", "run", data, *endpoint(openai_server), "--samples", "2", "--rounds", "1",
+        "--k", "1,2", "--out", "unpriced", env=KEY_ENV,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    proc = cli("bench", "report", tmp_path / "unpriced")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "unpriced" / "pass_at_k.png").is_file()
+    assert not (tmp_path / "unpriced" / "solved_vs_dollars.png").exists()
+    assert "note: solved_vs_dollars.png not drawn: the cost is unknown: no price is set for" in (
+        proc.stderr
+    )
+
+
+def test_the_cost_line_reads_as_a_sentence(
+    fake_lean: FakeLean, openai_server: ScriptedOpenAIServer, cli: RunCli, tmp_path: Path
+) -> None:
+    openai_server.responder = scripted({n: [RIGHT] for n in PROBLEMS})
+    data = write_problems(tmp_path / "ds", PROBLEMS)
+    args = ["bench", "run", data, *endpoint(openai_server), "--samples", "1", "--rounds", "1"]
+    proc = cli(*args, "--out", "unpriced", env=KEY_ENV)
+    assert proc.returncode == 0, proc.stderr
+    assert "cost unknown (no price set for labs-leanstral-2603)." in proc.stdout
+    assert "unknown (no price set) (" not in proc.stdout
+    proc = cli(*args, "--out", "priced", env=PRICED)
+    assert "cost $0.0060 ($0.0020 per solved problem)." in proc.stdout

@@ -183,7 +183,7 @@ def test_a_changed_model_or_dataset_refuses_to_mix(
 
     proc = cli("bench", "run", data, *base, "--model", "m1", "--rounds", "2", env=KEY_ENV)
     assert proc.returncode == 2
-    assert "the settings (rounds, limits, policy or prompts) changed" in proc.stderr
+    assert "the setting rounds (1 then, 2 now) changed" in proc.stderr
 
 
 def test_a_torn_last_line_is_dropped_and_redone(
@@ -324,3 +324,62 @@ def test_shards_split_the_problems_between_machines(
     from leanloop.bench.command_run import in_shard
 
     assert {n for n in names if in_shard(n, (1, 2))} == seen[0]
+
+
+def test_a_problem_line_counts_that_problem_and_the_totals_say_they_are_totals(
+    fake_lean: FakeLean, openai_server: ScriptedOpenAIServer, cli: RunCli, tmp_path: Path
+) -> None:
+    wrong_is_unsolved(fake_lean)
+    data = write_problems(tmp_path / "ds", TWO)
+    openai_server.responder = scripted({"alpha": [RIGHT, WRONG], "beta": [RIGHT]})
+    args = ["bench", "run", data, *endpoint(openai_server), "--rounds", "1", "--out", "run"]
+    proc = cli(*args, "--samples", "3", "--concurrency", "1", env=KEY_ENV)
+    assert proc.returncode == 0, proc.stderr
+    [alpha] = [ln for ln in proc.stderr.splitlines() if ln.startswith("[alpha] done")]
+    [beta] = [ln for ln in proc.stderr.splitlines() if ln.startswith("[beta] done")]
+    # alpha: the first of its 3 samples proved; beta: all 3. The rest is the run's totals.
+    assert alpha.startswith("[alpha] done: 1 of 3 sample(s) proved · run so far: 1/3 attempts")
+    assert beta.startswith("[beta] done: 3 of 3 sample(s) proved · run so far: 4/6 attempts")
+    assert "2/2 problems done" in beta
+
+    # On resume, a problem's line counts its samples from the earlier run too.
+    more = cli(*args, "--samples", "4", "--concurrency", "1", env=KEY_ENV)
+    assert more.returncode == 0, more.stderr
+    assert "[alpha] done: 1 of 4 sample(s) proved" in more.stderr
+    assert "[beta] done: 4 of 4 sample(s) proved" in more.stderr
+
+
+def test_a_restarted_server_on_a_new_port_resumes_the_run(
+    fake_lean: FakeLean, openai_server: ScriptedOpenAIServer, cli: RunCli, tmp_path: Path
+) -> None:
+    data = write_problems(tmp_path / "ds", TWO)
+    openai_server.responder = scripted({"alpha": [RIGHT], "beta": [RIGHT]})
+    args = ["bench", "run", data, "--model", "m1", "--rounds", "1", "--out", "run"]
+    first = cli(*args, "--samples", "1", "--base-url", openai_server.base_url, env=KEY_ENV)
+    assert first.returncode == 0, first.stderr
+
+    with ScriptedOpenAIServer() as restarted:  # the same model, on another port
+        assert restarted.base_url != openai_server.base_url
+        restarted.responder = scripted({"alpha": [RIGHT], "beta": [RIGHT]})
+        proc = cli(*args, "--samples", "2", "--base-url", restarted.base_url, env=KEY_ENV)
+        assert proc.returncode == 0, proc.stderr
+        assert "2 finished attempt(s)" in proc.stderr
+        assert len(restarted.chat_requests) == 2  # only the new samples
+    assert len(attempts(tmp_path / "run")) == 4
+    assert summary(tmp_path / "run")["mixed_fingerprints"] is False
+
+
+def test_executor_ray_without_ray_is_one_sentence(
+    fake_lean: FakeLean, run_cli: RunCli, tmp_path: Path
+) -> None:
+    from bench_helpers import without
+
+    data = write_problems(tmp_path / "ds", TWO)
+    proc = run_cli(
+        "bench", "run", data, "--model", "builtin:automation", "--executor", "ray",
+        "--out", "run", env={**FAKE_ENV, **without(tmp_path / "blocked", "ray")},
+    )  # fmt: skip
+    assert proc.returncode == 2
+    [line] = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert "--executor ray needs Ray" in line and "leanloop[ray]" in line
+    assert "Traceback" not in proc.stderr

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bench_helpers import DATA, write_problems
+from bench_helpers import DATA, FAKE_ENV, without, write_problems
+from conftest import RunCli
+from doubles.fake_lean import FakeLean
 
 from leanloop.bench.problems import Dataset, detect_format, fingerprint, load
 from leanloop.errors import UsageError
@@ -170,8 +172,10 @@ def test_leandojo_list_reads_the_clone_at_its_commit(tmp_path: Path) -> None:
     assert dataset.format == "leandojo"
     two, swap = dataset.problems
     assert two.name == "Demo.two_mul'"
-    assert two.statement == "theorem two_mul' (n : Nat) : 2 * n = n + n := by sorry"
-    assert two.header.startswith("import Lean\n\nnamespace Demo\n\n/-- doubles -/\n")
+    # The doc comment goes with its theorem: in the header, the theorem would not start in
+    # the statement (and bench would find no theorem to prove there).
+    assert two.statement == "/-- doubles -/\ntheorem two_mul' (n : Nat) : 2 * n = n + n := by sorry"
+    assert two.header == "import Lean\n\nnamespace Demo\n\n"
     assert swap.statement == "theorem and_swap (p q : Prop) (h : p ∧ q) : q ∧ p := by sorry"
     assert "theorem two_mul'" in swap.header  # the file up to the theorem
     assert two.origin == "Demo/Basic.lean:6"
@@ -191,3 +195,58 @@ def test_leandojo_without_a_clone_says_to_pass_one(tmp_path: Path) -> None:
     elsewhere.mkdir()
     with pytest.raises(UsageError, match="--project"):
         load(_dojo_list(tmp_path, commit), repo=elsewhere, warn=lambda m: None)
+
+
+def test_leandojo_dependency_files_are_read_from_the_package_clone(tmp_path: Path) -> None:
+    """LeanDojo names a dependency's theorem `.lake/packages/NAME/…` with the dependency's own
+    URL and commit; Lake's checkout of the package is a clone of that repository."""
+    import git
+
+    root, _ = _clone(tmp_path)
+    dep_root = root / ".lake" / "packages" / "dep"
+    dep = git.Repo.init(dep_root)
+    (dep_root / "Dep").mkdir()
+    (dep_root / "Dep" / "Core.lean").write_text(
+        "namespace Dep\n\ntheorem one : 1 = 1 := rfl\n\nend Dep\n", encoding="utf-8"
+    )
+    dep.index.add(["Dep/Core.lean"])
+    commit = dep.index.commit("dep").hexsha
+    rows = [
+        {
+            "url": "https://github.com/example/dep",
+            "commit": commit,
+            "file_path": ".lake/packages/dep/Dep/Core.lean",
+            "full_name": "Dep.one",
+            "start": [3, 1],
+            "end": [3, len("theorem one : 1 = 1 := rfl") + 1],
+        }
+    ]
+    path = tmp_path / "dep.json"
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    [one] = load(path, repo=root, warn=lambda m: None).problems
+    assert one.statement == "theorem one : 1 = 1 := by sorry"
+    assert one.header == "namespace Dep\n\n"
+
+
+def test_leandojo_lists_run_end_to_end(fake_lean: FakeLean, cli: RunCli, tmp_path: Path) -> None:
+    root, commit = _clone(tmp_path)
+    proc = cli(
+        "bench", "run", _dojo_list(tmp_path, commit), "--project", root, "--model",
+        "builtin:automation", "--samples", "1", "--out", "run", env=FAKE_ENV,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    s = json.loads((tmp_path / "run" / "summary.json").read_text("utf-8"))
+    assert s["dataset_errors"] == {}
+    assert s["solved_any"]["solved"] == 2  # the fake accepts the built-in prover's `rfl`
+
+
+def test_leandojo_without_lean_dojo_is_one_sentence(run_cli: RunCli, tmp_path: Path) -> None:
+    root, commit = _clone(tmp_path)
+    proc = run_cli(
+        "bench", "run", _dojo_list(tmp_path, commit), "--project", root, "--model",
+        "builtin:automation", env=without(tmp_path / "blocked", "lean_dojo"),
+    )  # fmt: skip
+    assert proc.returncode == 2
+    [line] = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert "needs lean-dojo" in line and "Python 3.11 and 3.12" in line
+    assert "Traceback" not in proc.stderr

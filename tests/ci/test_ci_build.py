@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 from ci_helpers import DOUBLE_ENV, repo_factory
 
-from leanloop.ci.build import parse_lake_log
-from leanloop.lean.messages import Severity
+from leanloop.lean.messages import Severity, parse_lake_log
 
 
 @pytest.fixture(autouse=True)
@@ -29,11 +28,17 @@ LOGS = Path(__file__).resolve().parent.parent / "data" / "ci"
 ALL_LOGS = sorted(LOGS.glob("*.log"))
 
 
-def test_all_recorded_logs_are_here() -> None:
-    shared = Path("/work/shared/lean-reference/lake")
-    if shared.is_dir():
-        assert {p.name for p in shared.glob("*.log")} == {p.name for p in ALL_LOGS}
+# The team's recordings sit beside the repository (`../shared`), where a checkout has them.
+SHARED_LOGS = Path(__file__).resolve().parents[2].parent / "shared" / "lean-reference" / "lake"
+
+
+def test_the_recorded_logs_are_kept_in_the_repository() -> None:
     assert len(ALL_LOGS) == 9
+
+
+@pytest.mark.skipif(not SHARED_LOGS.is_dir(), reason=f"no recordings at {SHARED_LOGS}")
+def test_every_shared_recording_is_in_the_repository() -> None:
+    assert {p.name for p in SHARED_LOGS.glob("*.log")} == {p.name for p in ALL_LOGS}
 
 
 @pytest.mark.parametrize("log", ALL_LOGS, ids=lambda p: p.name.split("__")[0])
@@ -140,3 +145,75 @@ def test_successful_build(fake_lean: Any, git_repo: Any, cli: Any, tmp_path: Pat
     data = json.loads((tmp_path / "leanloop-ci.json").read_text("utf-8"))
     assert data["build"]["ok"] is True and data["build_findings"] == []
     assert any(inv["argv"][:2] == ["lake", "build"] for inv in fake_lean.invocations())
+
+
+def _lake(tmp_path: Path, body: str) -> Path:
+    bin_dir = tmp_path / "lakebin"
+    bin_dir.mkdir()
+    (bin_dir / "lake").write_text(f"#!{sys.executable}\n{body}", encoding="utf-8")
+    (bin_dir / "lake").chmod(0o755)
+    return bin_dir
+
+
+async def test_lakes_two_streams_are_read_as_one_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lake writes progress and messages to stdout and stderr; a message's text and the lines
+    around it are read in the order Lake wrote them."""
+    from leanloop.ci.build import run_build
+    from leanloop.settings import Settings
+
+    body = (
+        "import sys\n"
+        "def out(s, f): f.write(s + '\\n'); f.flush()\n"
+        "out('\u2716 [1/2] Building A', sys.stdout)\n"
+        "out('error: A.lean:3:4: unsolved goals', sys.stderr)\n"
+        "out('\u22a2 False', sys.stdout)\n"
+        "out('error: Lean exited with code 1', sys.stderr)\n"
+        "out('Some required builds logged failures:', sys.stdout)\n"
+        "out('- A', sys.stdout)\n"
+        "sys.exit(1)\n"
+    )
+    monkeypatch.setenv("PATH", f"{_lake(tmp_path, body)}{os.pathsep}{os.environ['PATH']}")
+    result = await run_build(tmp_path, Settings(), lambda _: None)
+    assert (result.ok, result.exit_code) == (False, 1)
+    [message] = result.log.messages
+    assert (message.pos.line, message.pos.column) == (3, 4)
+    assert message.data == "unsolved goals\n\u22a2 False"
+    assert result.log.failed_modules == ["A"] and result.log.exit_codes == [1]
+
+
+async def test_a_build_that_hangs_is_stopped_with_everything_it_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`lake build` past its time is stopped with every Lean it started, also one that left
+    Lake's process group (the race a group kill alone loses)."""
+    import asyncio
+
+    from leanloop.ci.build import run_build
+    from leanloop.settings import Settings
+
+    marker = tmp_path / "pids"
+    body = (
+        "import os, subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'],\n"
+        "                         start_new_session=True)\n"
+        f"open({str(marker)!r}, 'w').write(str(child.pid))\n"
+        "print('\u2714 [1/9] Built A', flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    monkeypatch.setenv("PATH", f"{_lake(tmp_path, body)}{os.pathsep}{os.environ['PATH']}")
+    result = await asyncio.wait_for(run_build(tmp_path, Settings(), lambda _: None, timeout=2), 60)
+    assert not result.ok and result.exit_code is None
+    assert "did not finish within 2s" in result.excerpt
+    pid = int(marker.read_text())
+    for _ in range(100):
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            break
+        if state in ("Z", "X"):
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError(f"Lean {pid}, started by the build, outlived it")

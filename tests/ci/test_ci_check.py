@@ -197,6 +197,7 @@ def test_not_built_said_once(fake_lean: Any, git_repo: Any, cli: Any) -> None:
         ("repo", ["--format", "pdf"], "--format pdf: unknown format"),
         ("latin1", [], "is not UTF-8"),
         ("repo", ["--budget-usd", "-1"], "--budget-usd must not be negative"),
+        ("repo", ["--report-dir", "proj/A.lean"], "is a file, not a directory"),
     ],
 )
 def test_bad_input_exit_2(
@@ -263,3 +264,14 @@ def test_example_keeps_its_identity_across_edits(fake_lean: Any, git_repo: Any, 
     assert [(f["declaration"], f["new"]) for f in _findings(g.root.parent)] == [
         ("example@3", False)
     ]
+
+
+def test_a_missing_report_dir_is_created(fake_lean: Any, git_repo: Any, cli: Any) -> None:
+    g = git_repo()
+    g.commit({"A.lean": "theorem a : True := trivial\n"})
+    where = g.root.parent / "reports" / "leanloop"
+    proc = cli("ci", str(g.root), "--format", "sarif,junit,json", "--report-dir", str(where))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert sorted(p.name for p in where.iterdir()) == [
+        "leanloop-ci.json", "leanloop-junit.xml", "leanloop.sarif"
+    ]  # fmt: skip

@@ -23,17 +23,6 @@ def git_repo(tmp_path: Path) -> Any:
     return repo_factory(tmp_path)
 
 
-def _settings_accept_ci_table(tmp_path: Path) -> bool:
-    d = tmp_path / "probe"
-    d.mkdir()
-    (d / "leanloop.toml").write_text("[ci]\nallow-axioms = []\n", encoding="utf-8")
-    try:
-        load_settings({}, [d], env={})
-    except ConfigError:
-        return False
-    return True
-
-
 PYPROJECT = """\
 [tool.leanloop.ci]
 allow-axioms = ["Classical.ofNonempty"]
@@ -54,26 +43,28 @@ end Foo
 """
 
 
-def test_settings_leave_the_ci_table_to_ci(tmp_path: Path) -> None:
-    if not _settings_accept_ci_table(tmp_path):
-        pytest.skip("leanloop.settings rejects the [ci] table (needs the lead's one-line change)")
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("leanloop.toml", 'samples = 2\n\n[ci]\nallow-axioms = ["Classical.ofNonempty"]\n'),
+        ("pyproject.toml", "[tool.leanloop]\nsamples = 2\n\n" + PYPROJECT),
+    ],
+)
+def test_settings_leave_the_ci_table_to_ci(tmp_path: Path, name: str, text: str) -> None:
+    """`[ci]` belongs to `leanloop ci`: the settings beside it still load, and it is neither an
+    unknown setting nor read as one."""
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    settings = load_settings({}, [tmp_path], env={})
+    assert settings.samples == 2
+    assert "ci" not in settings.model_dump()
+    (tmp_path / name).write_text(text.replace("samples = 2", "sample = 2"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="unknown setting `sample`"):
+        load_settings({}, [tmp_path], env={})
 
 
 def test_exception_for_one_declaration(
-    fake_lean: Any, git_repo: Any, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fake_lean: Any, git_repo: Any, cli: Any, tmp_path: Path
 ) -> None:
-    if not _settings_accept_ci_table(tmp_path):
-        # Until leanloop.settings skips the `ci` table itself, do it here (in-process `cli`).
-        import leanloop.settings as settings_mod
-
-        original = settings_mod._read_toml
-
-        def without_ci(path: Path) -> dict[str, Any]:
-            table = original(path)
-            table.pop("ci", None)
-            return table
-
-        monkeypatch.setattr(settings_mod, "_read_toml", without_ci)
     g = git_repo()
     g.commit({"pyproject.toml": PYPROJECT, "Foo.lean": "namespace Foo\nend Foo\n"})
     g.branch("pr")

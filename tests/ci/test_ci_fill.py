@@ -78,6 +78,30 @@ def test_fill_new_sorries_and_suggest(
         assert c["body"].endswith("```suggestion\n  rfl\n```\n")
 
 
+def test_fill_in_the_agent_mode(
+    fake_lean: Any, git_repo: Any, cli: Any, openai_server: Any, tmp_path: Path
+) -> None:
+    """`--mode agent`: the same loop and acceptance path as `prove`, with tool calls."""
+    g = _pr(git_repo)
+
+    def respond(request: dict[str, Any]) -> dict[str, Any]:
+        ran = [m for m in request["messages"] if m["role"] == "tool"]
+        call = ("submit_proof", {"proof": "rfl"}) if ran else ("goals", {})
+        return {"tool_calls": [{"name": call[0], "arguments": call[1]}], "flavour": "mistral"}
+
+    openai_server.responder = respond
+    proc = cli("ci", g.root, *_fill_args(openai_server, tmp_path, "--mode", "agent"), env=KEY)
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # the PR as pushed has new sorries
+    text = (g.root / "A.lean").read_text("utf-8")
+    assert "theorem fresh (n : Nat) : n + 0 = n := by\n  rfl\n" in text
+    assert "theorem fresh2 (n : Nat) : 0 + n = n := by\n  rfl\n" in text
+    assert text.startswith(BASE)
+    requests = openai_server.chat_requests
+    assert len(requests) == 4 and all(r["json"]["tools"] for r in requests)
+    report = json.loads((tmp_path / "leanloop-ci.json").read_text("utf-8"))
+    assert [t["status"] for t in report["fill"]["targets"]] == ["proved", "proved"]
+
+
 def test_fill_all_includes_pre_existing(
     fake_lean: Any, git_repo: Any, cli: Any, openai_server: Any, tmp_path: Path
 ) -> None:
@@ -203,8 +227,52 @@ def test_replay_required_by_default(
     del args[i : i + 2]
     proc = cli("ci", g.root, *args, env=KEY)
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "--replay required" in proc.stderr and "SafeVerify" in proc.stderr
+    message = " ".join(proc.stderr.split())
+    assert "--replay required" in message and "SafeVerify" in message
+    # How to set it up, how to go on without it, and what that gives up.
+    assert "lake build safe_verify" in message
+    assert "pass --replay off" in message
+    assert "without SafeVerify's independent replay of the proved file through the kernel" in (
+        message
+    )
+    assert len(proc.stderr.strip().splitlines()) == 1
     assert openai_server.chat_requests == []
+
+
+def test_an_unreachable_endpoint_is_exit_2_not_a_finding(
+    fake_lean: Any, git_repo: Any, cli: Any, tmp_path: Path
+) -> None:
+    """CI must tell "a sorry remains" (1) from "the prover could not be reached" (2); the
+    reports are still written."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+
+    class Down:
+        base_url = f"http://127.0.0.1:{port}/v1"
+
+    g = _pr(git_repo)
+    env = {**KEY, "LEANLOOP_MAX_RETRIES": "0"}
+    proc = cli("ci", g.root, *_fill_args(Down(), tmp_path), env=env)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "Cannot reach the endpoint" in last
+    report = json.loads((tmp_path / "leanloop-ci.json").read_text("utf-8"))
+    assert "Cannot reach the endpoint" in report["fill"]["error"]
+    assert (g.root / "A.lean").read_text("utf-8") == PR
+
+
+def test_the_budget_running_out_is_not_an_error(
+    fake_lean: Any, git_repo: Any, cli: Any, openai_server: Any, tmp_path: Path
+) -> None:
+    g = _pr(git_repo)
+    openai_server.responder = lambda request: RIGHT
+    proc = cli("ci", g.root, *_fill_args(openai_server, tmp_path, "--max-targets", "1"), env=KEY)
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # the new sorries as pushed
+    report = json.loads((tmp_path / "leanloop-ci.json").read_text("utf-8"))
+    assert "--max-targets 1" in report["fill"]["stopped"] and report["fill"]["error"] is None
 
 
 class _FakeGitHub:

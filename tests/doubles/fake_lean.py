@@ -15,13 +15,14 @@ Output formats follow /work/shared/lean-reference/README.md:
 * exit code 1 when an error-severity message was printed, else 0.
 
 Default semantics (no scenario): declarations (``theorem``/``lemma``/``def``/``abbrev``/
-``example``/``axiom``) are found line by line, ``namespace``/``section``/``end`` are tracked,
-comments and string literals are blanked out, ``sorry``/``admit`` give the
-``declaration uses `sorry` `` warning and axiom ``sorryAx``, ``native_decide`` gives axiom
-``NAME._native.native_decide.ax_1_1``, and ``#print axioms NAME`` answers with an information
-message.  ``FAKE_LEAN_SCENARIO`` (a JSON file ``{"rules": [...]}``) adds scripted errors,
-axioms, hangs, crashes, junk output and missing-olean failures.  Every invocation appends one
-JSON line to ``$FAKE_LEAN_LOG`` when that variable is set.
+``instance``/``structure``/``example``/``axiom``/…) are found line by line,
+``namespace``/``section``/``end`` are tracked, comments and string literals are blanked out,
+``sorry``/``admit`` give the ``declaration uses `sorry` `` warning and axiom ``sorryAx``,
+``native_decide`` gives axiom ``NAME._native.native_decide.ax_1_1``, and ``#print axioms NAME``
+answers with an information message.  ``FAKE_LEAN_SCENARIO`` (a JSON file
+``{"rules": [...]}``) adds scripted errors, axioms, hangs, crashes, junk output and
+missing-olean failures.  Every invocation appends one JSON line to ``$FAKE_LEAN_LOG`` when
+that variable is set.
 """
 
 from __future__ import annotations
@@ -71,7 +72,11 @@ _DECL_RE = re.compile(
     r"^\s*"
     + _ATTRIBUTES
     + _MODIFIERS
-    + r"(?P<kw>theorem|lemma|def|abbrev|axiom|example)(?![\w'!?])"
+    # Every declaration kind gets Lean's `declaration uses 'sorry'` warning. Where an unnamed
+    # one (`instance : C`, `example`) has it: at its keyword, as recorded for `example`
+    # (lean-reference linterUnusedVariables, 246:0-246:7); for `instance` that is a guess.
+    + r"(?P<kw>theorem|lemma|def|abbrev|axiom|example|instance|opaque|structure|class"
+    r"|inductive)(?![\w'!?])"
     + r"(?:[ \t]+(?P<name>"
     + _NAME
     + r"))?"
@@ -328,6 +333,95 @@ def _decl_at(decls: list[Decl], offset: int) -> Decl | None:
         if decl.start <= offset < decl.end:
             return decl
     return None
+
+
+# --------------------------------------------------------------------------------------------
+# Parentheses: the few parse errors the double reports on its own
+
+# Words that only ever start a command (src/Lean/Parser/Command.lean and friends). Inside
+# parentheses real Lean cannot read them: the term or tactic sequence ends before them and `)`
+# is expected. `open` and `set_option` are also terms and tactics (`open X in e`), see below.
+_COMMAND_ONLY = frozenset(
+    """theorem lemma def example instance abbrev structure inductive class axiom opaque
+    namespace section end universe variable attribute import mutual export deriving
+    noncomputable private protected macro macro_rules syntax elab elab_rules notation infix
+    infixl infixr prefix postfix initialize""".split()
+)
+_IN_PREFIXES = frozenset({"open", "set_option"})
+# `syntax "kw" … : command` (and `macro`/`elab`) makes `kw` a command keyword of the file.
+_USER_COMMAND_RE = re.compile(
+    r'^\s*(?:syntax|macro|elab)\b[^\n"]*"(?P<kw>[A-Za-z_][\w!?]*)[ ]?"[^\n]*:\s*command\b', re.M
+)
+_DOUBLE_TOKEN_RE = re.compile(
+    r"[A-Za-z_\u0370-\u03ff\u1f00-\u1fff][\w'!?.\u0370-\u03ff\u2080-\u209c]*"
+    r"|\d+|:=|=>|[()\[\]{}⟨⟩]|#\w+|\S"
+)
+_OPENERS = {"(": ")", "[": "]", "{": "}", "⟨": "⟩"}
+_CLOSERS = frozenset(_OPENERS.values())
+
+
+def _ends_term(tok: str) -> bool:
+    return (
+        tok in _CLOSERS
+        or tok[0].isdigit()
+        or ((tok[0].isalpha() or tok[0] == "_") and tok not in _KEYWORDS_AFTER_WHICH_A_TERM_GOES)
+    )
+
+
+# Keywords after which a term or tactic still has to come (so `open` there starts it).
+_KEYWORDS_AFTER_WHICH_A_TERM_GOES = frozenset(
+    "by fun in at with then else do from show have let exact refine apply calc".split()
+)
+
+
+def paren_errors(source: str, masked: str) -> list[tuple[int, str]]:
+    """Parse errors real Lean certainly reports in parentheses: a command keyword inside
+    them; `open`/`set_option` right after a finished term on the same line, or on a later line
+    where no `by` opened a tactic block since the last `(`, `=>` or `:=`; and an `… in` with
+    nothing after it before `)`. Wording as recorded in lake logs (lean-reference `lake/`):
+    "unexpected token 'match'; expected ')', ',' or ':'"."""
+    commands = _COMMAND_ONLY | {m["kw"] for m in _USER_COMMAND_RE.finditer(source)}
+    toks = [(m.start(), m.group()) for m in _DOUBLE_TOKEN_RE.finditer(masked)]
+    errors: list[tuple[int, str]] = []
+    stack: list[int] = []  # token indices of open brackets
+    for i, (at, tok) in enumerate(toks):
+        if tok in _OPENERS:
+            stack.append(i)
+            continue
+        if tok in _CLOSERS:
+            if stack:
+                stack.pop()
+            continue
+        if not any(toks[k][1] == "(" for k in stack):
+            continue
+        prev = toks[i - 1] if i else None
+        same_line = prev is not None and "\n" not in masked[prev[0] : at]
+        bad = tok in commands
+        if tok in _IN_PREFIXES and prev is not None and _ends_term(prev[1]):
+            bad = bad or same_line or not _in_tactic_block(toks, i)
+        if tok == "in" and i + 1 < len(toks) and toks[i + 1][1] == ")":
+            errors.append((toks[i + 1][0], "unexpected token ')'; expected term"))
+            continue
+        if bad:
+            errors.append((at, f"unexpected token '{tok}'; expected ')', ',' or ':'"))
+    return errors
+
+
+def _in_tactic_block(toks: list[tuple[int, str]], i: int) -> bool:
+    """Whether token ``i`` stands in a tactic block: walking back through it and the groups
+    around it, a `by` comes before any `=>` or `:=`."""
+    depth = 0
+    for k in range(i - 1, -1, -1):
+        tok = toks[k][1]
+        if tok in _CLOSERS:
+            depth += 1
+        elif tok in _OPENERS:
+            depth = max(depth - 1, 0)
+        elif depth == 0 and tok in ("=>", ":="):
+            return False
+        elif depth == 0 and tok == "by":
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------------------------
@@ -612,6 +706,12 @@ def _elaborate(source: str, matched: list[tuple[dict[str, Any], tuple[int, int]]
     decls = analysis.decls
     masked = mask_comments_and_strings(source)
     messages: list[Message] = []
+    for at, text in paren_errors(source, masked):
+        owner = _decl_at(decls, at)
+        # Parse errors have no end position (lean-reference README).
+        messages.append(_message(source, "error", at, None, text, owner.start if owner else at))
+        if owner is not None:
+            _add_axioms(owner, ["sorryAx"])
 
     if (hit := _first(matched, "error")) is not None:
         rule, (w_start, w_end) = hit

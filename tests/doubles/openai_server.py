@@ -14,7 +14,10 @@ a string (the assistant message content) or a dict with optional keys ``content`
 ``delay`` (seconds, before answering) and ``finish_reason`` (default ``"stop"``).  When the
 queue is empty, ``responder(request_json)`` is asked; without one the server answers 500 with
 an OpenAI-style error body.  Requests with ``"stream": true`` are answered as server-sent
-events in the OpenAI chunk format.
+events in the OpenAI chunk format, one event at a time: ``pieces`` (default 1) splits the
+content over that many chunks with ``gap`` seconds between them, and ``stall`` (seconds) stops
+after the first piece, sending nothing more, except an empty chunk every ``keepalive`` seconds
+when that is set, as some servers do while they are stuck.
 
 ``tool_calls`` (a list of ``{"name": …, "arguments": …}``, arguments as JSON text or an object)
 makes the answer a function call, ``finish_reason`` ``tool_calls``, in the wire format of
@@ -22,10 +25,14 @@ makes the answer a function call, ``finish_reason`` ``tool_calls``, in the wire 
 
 * ``"mistral"`` (La Plateforme): ids of nine letters and digits (mistral-common's validator, as
   vLLM's Mistral parser cites it), an ``index`` per call, no ``type`` (the Mistral SDK shows
-  ``type=None``), ``content`` ``""``;
+  ``type=None``), ``content`` ``""``; streamed, every call comes whole in one chunk;
 * ``"vllm"`` (vLLM's OpenAI server, ``--enable-auto-tool-choice``): ids ``chatcmpl-tool-`` and 32
-  hex digits, ``"type": "function"``, ``content`` ``null``;
-* ``"openai"`` (the default): ids ``call_…``, ``"type": "function"``, ``content`` ``null``.
+  hex digits, ``"type": "function"``, ``content`` ``null``; streamed, the first chunk of a call
+  carries its id and name and the arguments follow in ``pieces`` chunks;
+* ``"openai"`` (the default): ids ``call_…``, ``"type": "function"``, ``content`` ``null``;
+  streamed as vLLM's, with ``"arguments": ""`` in the first chunk.
+
+None of the three was recorded here; the shapes follow the providers' documentation and SDKs.
 """
 
 from __future__ import annotations
@@ -296,7 +303,7 @@ def _make_handler(server: ScriptedOpenAIServer) -> type[BaseHTTPRequestHandler]:
             cid = server._next_id()
             created = int(time.time())
             if request.get("stream"):
-                self._stream(cid, created, model, content, finish, usage, request, status, headers)
+                self._stream(cid, created, model, content, finish, usage, request, spec, headers)
                 return
             message: dict[str, Any] = {"role": "assistant", "content": content}
             if spec.get("tool_calls"):
@@ -328,7 +335,7 @@ def _make_handler(server: ScriptedOpenAIServer) -> type[BaseHTTPRequestHandler]:
             finish: str,
             usage: dict[str, int],
             request: dict[str, Any],
-            status: int,
+            spec: dict[str, Any],
             headers: dict[str, str],
         ) -> None:
             def chunk(delta: dict[str, Any], reason: str | None) -> dict[str, Any]:
@@ -342,25 +349,54 @@ def _make_handler(server: ScriptedOpenAIServer) -> type[BaseHTTPRequestHandler]:
                     ],
                 }
 
-            events: list[dict[str, Any]] = [
-                chunk({"role": "assistant", "content": ""}, None),
-                chunk({"content": content}, None),
-                chunk({}, finish),
-            ]
+            n = max(1, int(spec.get("pieces", 1)))
+            size = -(-len(content) // n) if content else 0
+            pieces = [content[i * size : (i + 1) * size] for i in range(n)] if size else [""]
             options = request.get("stream_options") or {}
-            if isinstance(options, dict) and options.get("include_usage"):
-                events.append(
-                    {
-                        "id": cid,
-                        "object": "chat.completion.chunk",
-                        "created": created,
-                        "model": model,
-                        "choices": [],
-                        "usage": usage,
-                    }
-                )
-            body = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
-            self._send(status, body.encode("utf-8"), headers, content_type="text/event-stream")
+            try:
+                self.send_response(200)
+                for key, value in {"Content-Type": "text/event-stream", **headers}.items():
+                    self.send_header(key, str(value))
+                self.end_headers()
+
+                def send(event: dict[str, Any] | str) -> None:
+                    data = event if isinstance(event, str) else json.dumps(event)
+                    self.wfile.write(f"data: {data}\n\n".encode())
+                    self.wfile.flush()
+
+                deltas: list[dict[str, Any]] = [{"content": piece} for piece in pieces]
+                if spec.get("tool_calls"):
+                    flavour = str(spec.get("flavour", "openai"))
+                    deltas = _tool_call_deltas(spec["tool_calls"], flavour, n)
+                    finish = str(spec.get("finish_reason", "tool_calls"))
+                send(chunk({"role": "assistant", "content": ""}, None))
+                for i, delta in enumerate(deltas):
+                    if i and spec.get("gap"):
+                        time.sleep(float(spec["gap"]))
+                    send(chunk(delta, None))
+                    if i == 0 and spec.get("stall"):
+                        end = time.monotonic() + float(spec["stall"])
+                        every = float(spec.get("keepalive") or 0)
+                        while time.monotonic() < end:
+                            time.sleep(min(every or 0.05, max(0.0, end - time.monotonic())))
+                            if every:
+                                send(chunk({}, None))
+                        return  # a stalled stream never finishes
+                send(chunk({}, finish))
+                if isinstance(options, dict) and options.get("include_usage"):
+                    send(
+                        {
+                            "id": cid,
+                            "object": "chat.completion.chunk",
+                            "created": created,
+                            "model": model,
+                            "choices": [],
+                            "usage": usage,
+                        }
+                    )
+                send("[DONE]")
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up
 
     return Handler
 
@@ -389,3 +425,30 @@ def _tool_call_message(calls: list[dict[str, Any]], flavour: str) -> dict[str, A
             )
     content: str | None = "" if flavour == "mistral" else None
     return {"role": "assistant", "content": content, "tool_calls": out}
+
+
+def _tool_call_deltas(
+    calls: list[dict[str, Any]], flavour: str, pieces: int
+) -> list[dict[str, Any]]:
+    """The stream's deltas for ``calls``: Mistral's API sends each call whole in one chunk;
+    OpenAI and vLLM send the id and name first, then the arguments in ``pieces`` parts."""
+    whole = _tool_call_message(calls, flavour)["tool_calls"]
+    if flavour == "mistral":
+        return [{"content": "", "tool_calls": [call]} for call in whole]
+    deltas: list[dict[str, Any]] = []
+    for i, call in enumerate(whole):
+        fn = call["function"]
+        head: dict[str, Any] = {"name": fn["name"]}
+        if flavour == "openai":
+            head["arguments"] = ""
+        deltas.append(
+            {"tool_calls": [{"index": i, "id": call["id"], "type": "function", "function": head}]}
+        )
+        args = fn["arguments"]
+        if not isinstance(args, str):
+            parts: list[Any] = [args]
+        else:
+            size = max(1, -(-len(args) // pieces))
+            parts = [args[k : k + size] for k in range(0, len(args), size)] or [""]
+        deltas += [{"tool_calls": [{"index": i, "function": {"arguments": p}}]} for p in parts]
+    return deltas

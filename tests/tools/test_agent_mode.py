@@ -199,3 +199,85 @@ def test_the_new_settings_leave_older_bench_runs_resumable() -> None:
     assert not added & set(relevant)
     agent_fp, agent_relevant = settings_fingerprint(Settings(mode="agent"), Prompts())
     assert agent_relevant["mode"] == "agent" and agent_fp != fp
+
+
+PARTIAL = (
+    "theorem closure (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n"
+    "  constructor\n"
+    "  · sorry\n"
+    "  · sorry\n"
+)
+
+
+def test_several_holes_take_one_proof_each(
+    fake_lean: FakeLean, run_cli: RunCli, tmp_path: Path, openai_server: ScriptedOpenAIServer
+) -> None:
+    root = _project(tmp_path)
+    (root / "T.lean").write_text(PARTIAL, "utf-8")
+    openai_server.push(
+        calls(("submit_proof", {"proof": "exact hp"})),
+        calls(("submit_proof", {"proof": ["exact hp", "exact hq"]})),
+    )
+    result = _prove(run_cli, root, openai_server)
+    assert result.returncode == 0, result.stderr
+    assert (root / "T.lean").read_text("utf-8") == PARTIAL.replace(
+        "  · sorry\n  · sorry", "  · exact hp\n  · exact hq"
+    )
+    first = openai_server.chat_requests[0]["json"]["messages"][1]["content"]
+    assert '{"proof": [<2 proofs, one for each `sorry` in order' in first
+    [refused] = _tool_results(openai_server.chat_requests[1]["json"])
+    assert refused["content"] == (
+        "Error: this theorem has 2 `sorry`s: give `proof` as a list of 2 proofs, one for each "
+        "`sorry` in order (or the whole proof with whole_body)."
+    )
+
+
+def test_bench_proves_through_the_gate_and_the_whole_file_check(
+    fake_lean: FakeLean, cli: RunCli, tmp_path: Path, openai_server: ScriptedOpenAIServer
+) -> None:
+    data = tmp_path / "ds"
+    data.mkdir()
+    (data / "lakefile.lean").write_text("import Lake\nopen Lake DSL\npackage p\n", "utf-8")
+    (data / "P.lean").write_text(SWAP, "utf-8")
+    openai_server.push(calls(("goals", {})), calls(("submit_proof", {"proof": "omega"})))
+    proc = cli(
+        "bench", "run", data, "--base-url", openai_server.base_url, "--samples", "1",
+        "--mode", "agent", "--out", tmp_path / "run", env={**ENV, "MISTRAL_API_KEY": "k"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    lines = (tmp_path / "run" / "attempts.jsonl").read_text("utf-8").splitlines()
+    [record] = [json.loads(x) for x in lines if '"attempt"' in x]
+    assert (record["outcome"], record["proof"], record["tool_calls"]) == ("proved", "omega", 2)
+    # The submission's check (the proof in parentheses) and the whole-file check `prove` runs
+    # before writing (the file as it would be written).
+    assert record["lean_checks"] == 2
+    sources = [i.get("source") or "" for i in fake_lean.invocations()]
+    assert any("by\n  (omega)\n" in s for s in sources)
+    assert any("by\n  omega\n" in s for s in sources)
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "said"),
+    [
+        (["--model", "builtin:automation"], {}, "the built-in prover has none"),
+        ([], {"MISTRAL_API_KEY": ""}, "MISTRAL_API_KEY is not set"),
+    ],
+    ids=["builtin", "no key"],
+)
+def test_agent_mode_without_function_calling_is_one_sentence(
+    fake_lean: FakeLean,
+    run_cli: RunCli,
+    tmp_path: Path,
+    args: list[str],
+    env: dict[str, str],
+    said: str,
+) -> None:
+    root = _project(tmp_path)
+    result = run_cli(
+        "prove", root / "T.lean", "--mode", "agent", *args, cwd=root, env={**ENV, **env}
+    )
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: --mode agent needs") and said in line
+    assert (root / "T.lean").read_text("utf-8") == SWAP
+    assert not fake_lean.invocations()  # refused before Lean ran

@@ -27,6 +27,7 @@ from leanloop.loop import file_name
 from leanloop.policy import Policy
 from leanloop.screen import screen
 from leanloop.source import Declaration, LeanDocument, TokenKind
+from leanloop.source.sorries import Use, sorry_uses
 from leanloop.source.targets import check_name, local_check_name
 
 # Outside proofs, only what can make a proof unsound is a finding: a library may define
@@ -148,6 +149,14 @@ def _assemble(doc: LeanDocument, proofs: list[tuple[int, Declaration]]) -> _Layo
     )
 
 
+def _decl_at(doc: LeanDocument, line: int) -> int | None:
+    """The declaration whose lines hold ``line`` of the user's file."""
+    for i, d in enumerate(doc.declarations):
+        if doc.position(d.start)[0] <= line <= doc.position(d.end)[0]:
+            return i
+    return None
+
+
 def _user_line(layout: _Layout, line: int) -> int | None:
     """The user's line for a line of the assembled text; None inside what leanloop added."""
     if any(a <= line <= b for a, b in layout.added):
@@ -158,6 +167,47 @@ def _user_line(layout: _Layout, line: int) -> int | None:
             break
         delta = d
     return line + delta
+
+
+def _text_sorries(doc: LeanDocument, only: set[int] | None) -> list[Finding]:
+    """The text's view: every `sorry` in code the screen of proof bodies does not report
+    (statements, `def` bodies, instance fields, macros, commands), one finding per declaration,
+    or per command outside declarations."""
+    index = {id(d): i for i, d in enumerate(doc.declarations)}
+    out: list[Finding] = []
+    seen: set[object] = set()
+    for u in sorry_uses(doc):
+        d = u.decl
+        if d is not None:
+            i = index[id(d)]
+            if (only is not None and i not in only) or i in seen:
+                continue
+            if d.is_proof and u.use is Use.TARGET:
+                continue  # the body's screen reports it
+            seen.add(i)
+            line = doc.position(d.keyword)[0]
+            out.append(
+                Finding(
+                    theorem=_name(d, line),
+                    line=line,
+                    reason=Reason.SORRY,
+                    message=f"uses `sorry`: {u.reason}",
+                    decl=i,
+                )
+            )
+        elif only is None:
+            cmd = next(c for c in doc.commands if c.start <= u.offset < c.end)
+            words = " ".join(doc.text[cmd.start : cmd.end].split())
+            shown = words if len(words) <= 40 else words[:39] + "…"
+            out.append(
+                Finding(
+                    theorem=None,
+                    line=u.line,
+                    reason=Reason.SORRY,
+                    message=f"`sorry` in `{shown}`: {u.reason}",
+                )
+            )
+    return out
 
 
 def _static(doc: LeanDocument, policy: Policy, only: set[int] | None) -> list[Finding]:
@@ -191,6 +241,7 @@ def _static(doc: LeanDocument, policy: Policy, only: set[int] | None) -> list[Fi
                         theorem=_name(d, line), line=line, reason=reason, message=problem, decl=i
                     )
                 )
+    findings += _text_sorries(doc, only)
     if only is not None:
         return findings
     for tok in doc.tokens:
@@ -298,6 +349,30 @@ async def audit_document(
                     decl=j,
                 ),
             )
+        elif m.is_sorry_warning and i is None:
+            # Lean's view: a declaration of any kind that uses `sorry`, by its position.
+            user_line = _user_line(layout, m.pos.line)
+            k = None if user_line is None else _decl_at(doc, user_line)
+            if k is not None and (only is None or k in only):
+                d = doc.declarations[k]
+                ln = doc.position(d.keyword)[0]
+                bare = not d.sorries and not d.statement_sorries
+                bad.setdefault(
+                    k,
+                    Finding(
+                        theorem=_name(d, ln),
+                        line=ln,
+                        reason=Reason.SORRY,
+                        message="Lean: declaration uses `sorry`"
+                        + (
+                            " (only Lean sees it: its text has none, so a macro or a tactic "
+                            "expands to it)"
+                            if bare
+                            else ""
+                        ),
+                        decl=k,
+                    ),
+                )
         elif m.is_error and i is None and m.pos.line not in layout.sentinels:
             user_line = _user_line(layout, m.pos.line)
             first = m.data.splitlines()[0] if m.data else "error"
@@ -316,6 +391,10 @@ async def audit_document(
             ln = doc.position(d.keyword)[0]
             reason = Reason.LEAN_ERROR if m.is_error else Reason.SORRY
             text = m.data.splitlines()[0] if m.data else ""
+            if m.is_sorry_warning and not d.sorries and not d.statement_sorries:
+                text += (
+                    " (only Lean sees it: its text has none, so a macro or a tactic expands to it)"
+                )
             bad.setdefault(
                 i,
                 Finding(

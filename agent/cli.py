@@ -119,6 +119,12 @@ def _summary(report: RunReport) -> str:
     for t in report.targets:
         if t.status not in (Status.PROVED, Status.STOPPED) and t.note:
             lines.append(f"  {t.name}: {t.note}")
+    whole = [t.name for t in report.targets if t.whole_body and t.status is Status.PROVED]
+    if whole:
+        lines.append(f"Rewritten whole (--whole-body): {', '.join(whole)}.")
+    if report.not_targets:
+        lines.append(f"{len(report.not_targets)} `sorry` leanloop does not prove:")
+        lines.extend(f"  {n.render()}" for n in report.not_targets)
     return "\n".join(lines)
 
 
@@ -172,14 +178,14 @@ def _notes(notes: list[str]) -> None:
         typer.echo(note, err=True)
 
 
-def _select(jobs: list[Any], names: list[str] | None) -> None:
+def _select(jobs: list[Any], names: list[str] | None, whole_body: bool = False) -> None:
     """Each job's targets: all, or those ``names`` pick. With several files, a name has to
     match in one of them (a theorem lives in one file)."""
     from leanloop.source.targets import find_targets
 
     if not names or len(jobs) == 1:
         for job in jobs:
-            job.targets = find_targets(job.doc, names or None)
+            job.targets = find_targets(job.doc, names or None, whole_body=whole_body)
         return
     for job in jobs:
         job.targets = []
@@ -187,7 +193,7 @@ def _select(jobs: list[Any], names: list[str] | None) -> None:
         problems: list[str] = []
         for job in jobs:
             try:
-                picked = find_targets(job.doc, [name])
+                picked = find_targets(job.doc, [name], whole_body=whole_body)
             except UsageError as e:
                 problems.append(str(e))
                 continue
@@ -266,6 +272,17 @@ def prove(
         ),
     ] = None,
     json_out: JsonOpt = False,
+    whole_body: Annotated[
+        bool,
+        typer.Option(
+            "--whole-body",
+            metavar="",
+            help="Let the model rewrite the whole body of a theorem with several `sorry`s, "
+            "instead of filling each in place and keeping the rest as you wrote it; the report "
+            "names the theorems rewritten (default: off).",
+            rich_help_panel=BUDGET,
+        ),
+    ] = False,
 ) -> None:
     """Prove the `sorry`s of Lean files; write back only proofs Lean accepted."""
     from leanloop.files import SourceFile, parse
@@ -317,7 +334,7 @@ def prove(
             source = SourceFile.read(path)
             _check_destinations(path, output, report, dry_run=dry_run)
             jobs.append(Job(path, settings, source, parse(source)))
-        _select(jobs, theorem)
+        _select(jobs, theorem, whole_body)
         total = sum(len(job.targets) for job in jobs)
         display = make_display(total) if total else PlainDisplay()
         backends = Backends(display.say)
@@ -351,6 +368,7 @@ def prove(
                         say=display.say,
                         progress=display.event,
                         replayer=replayer,
+                        whole_file=not theorem,
                     )
                 except Interrupted as stop:
                     display.close()
@@ -399,7 +417,7 @@ def prove(
         if json_out:
             typer.echo(data)
         else:
-            shown = [r for r in done.results if r.targets]
+            shown = [r for r in done.results if r.targets or r.not_targets]
             for k, r in enumerate(shown):
                 if not one:
                     typer.echo(("\n" if k else "") + f"{r.file}:")
@@ -420,8 +438,7 @@ def prove(
             typer.echo(f"error: {problem}", err=True)
         if problems:
             return 2
-        proved = sum(r.proved for r in done.results)
-        return 0 if proved == sum(len(r.targets) for r in done.results) else 1
+        return 0 if all(r.complete for r in done.results) else 1
 
     def _interrupted(stop: Interrupted, done: Outcome, one: bool) -> int:
         """Ctrl-C: nothing more is written. The verified proofs that were not are printed

@@ -11,7 +11,8 @@ from leanloop.gate import sentinel_command
 from leanloop.lean.checker import Checker
 from leanloop.lean.messages import LeanMessage, Severity, parse_axioms
 from leanloop.loop import file_name
-from leanloop.source import LeanDocument
+from leanloop.source import Declaration, LeanDocument, TokenKind, UnterminatedError, tokenize
+from leanloop.source.sorries import SorryUse, label, sorry_uses
 from leanloop.source.targets import find_targets
 
 
@@ -32,17 +33,34 @@ class TargetInfo(BaseModel):
     unsure: list[str] = []  # constructs leanloop could not place with certainty
 
 
+class SorryInfo(BaseModel):
+    """A `sorry` (or `admit`) in the file's code: where, in which declaration, and whether it is
+    a target (and why not)."""
+
+    line: int
+    column: int  # 1-based
+    declaration: str
+    use: str
+    reason: str
+    target: bool
+
+
 class FileCheck(BaseModel):
     file: str
     status: str
     detail: str
     messages: list[LeanMessage]
-    errors: int
+    errors: int  # every error counted here is in ``messages`` or ``added_errors``
     warnings: int
-    sorries: int  # `sorry` tokens in the source
+    sorries: int  # `sorry`/`admit` tokens in the code
     sorry_warnings: int  # declarations Lean says use `sorry`
     theorems: list[TheoremAxioms]
     targets: list[TargetInfo] = []
+    sorry_list: list[SorryInfo] = []
+    # Errors in the `#print axioms` lines leanloop appended, with what each means for the user.
+    added_errors: list[str] = []
+    # Declarations Lean says use `sorry` though their text has none (a macro, a tactic).
+    lean_only_sorries: list[str] = []
 
     @property
     def ok(self) -> bool:
@@ -50,12 +68,13 @@ class FileCheck(BaseModel):
 
     def render(self) -> str:
         lines = [m.render(self.file) for m in self.messages]
+        lines.extend(f"{self.file}: leanloop's check: {e}" for e in self.added_errors)
         if self.status != "ok":
             lines.append(self.detail)
         lines.append("")
         lines.append(
             f"{self.errors} error(s), {self.warnings} warning(s), {self.sorries} "
-            f"`sorry` in the source, {self.sorry_warnings} declaration(s) using `sorry`."
+            f"`sorry` in the code, {self.sorry_warnings} declaration(s) Lean says use `sorry`."
         )
         for t in self.theorems:
             if t.axioms is None:
@@ -72,6 +91,18 @@ class FileCheck(BaseModel):
         for g in self.targets:
             lines.append(f"  {g.name} (line {g.line}), {g.hole}: {g.statement}")
             lines.extend(f"    could not place {u} for sure" for u in g.unsure)
+        others = [x for x in self.sorry_list if not x.target]
+        if others or self.lean_only_sorries:
+            lines.append("")
+            lines.append(f"{len(others) + len(self.lean_only_sorries)} `sorry` not to prove:")
+        lines.extend(
+            f"  {self.file}:{x.line}:{x.column}: {x.declaration}: {x.reason}" for x in others
+        )
+        lines.extend(
+            f"  {name}: Lean says it uses `sorry`, though its text has none (a macro or a "
+            "tactic that expands to it)"
+            for name in self.lean_only_sorries
+        )
         return "\n".join(lines)
 
 
@@ -110,19 +141,65 @@ async def inspect_document(doc: LeanDocument, checker: Checker, path: str) -> Fi
                 nonstandard=rep.nonstandard if rep else [],
             )
         )
-    sentinel_errors = [m for m in result.messages if m.pos.line >= first_sentinel and m.is_error]
+    added = [m for m in result.messages if m.pos.line >= first_sentinel and m.is_error]
+    uses = sorry_uses(doc)
     return FileCheck(
         file=path,
         status=result.status,
         detail=result.describe(),
         messages=own,
-        errors=sum(m.is_error for m in own) + len(sentinel_errors),
+        errors=sum(m.is_error for m in own) + len(added),
         warnings=sum(m.severity is Severity.WARNING for m in own),
-        sorries=sum(len(d.sorries) for d in doc.declarations),
+        sorries=len(uses),
         sorry_warnings=sum(m.is_sorry_warning for m in own),
         theorems=theorems,
         targets=target_infos(doc),
+        sorry_list=[
+            SorryInfo(
+                line=u.line,
+                column=u.column + 1,
+                declaration=u.declaration,
+                use=u.use.value,
+                reason=u.reason,
+                target=u.target,
+            )
+            for u in uses
+        ],
+        added_errors=[_added_error(m, named, first_sentinel, doc) for m in added],
+        lean_only_sorries=lean_only_sorries(doc, own, uses),
     )
+
+
+def _added_error(m: LeanMessage, named: list[Declaration], first: int, doc: LeanDocument) -> str:
+    """An error in a `#print axioms` line leanloop appended, said as what it means."""
+    k = m.pos.line - first
+    text = m.data.splitlines()[0] if m.data else "error"
+    if 0 <= k < len(named):
+        d = named[k]
+        return (
+            f"`#print axioms {d.full_name}` (added after line {doc.position(d.end)[0]}) failed: "
+            f"{text}. Lean did not accept `{d.full_name}` under that name, so its axioms are "
+            "unknown; see its own errors above."
+        )
+    return f"a line leanloop added failed: {text}"
+
+
+def lean_only_sorries(
+    doc: LeanDocument, messages: list[LeanMessage], uses: list[SorryUse]
+) -> list[str]:
+    """Declarations Lean says use `sorry` whose text shows none."""
+    spans = [
+        (doc.position(d.start)[0], doc.position(d.end)[0], label(doc, d)) for d in doc.declarations
+    ]
+    seen = {u.declaration for u in uses}
+    out: list[str] = []
+    for m in messages:
+        if not m.is_sorry_warning:
+            continue
+        name = next((n for a, b, n in spans if a <= m.pos.line <= b), None)
+        if name is not None and name not in seen and name not in out:
+            out.append(name)
+    return out
 
 
 def target_infos(doc: LeanDocument) -> list[TargetInfo]:
@@ -131,11 +208,35 @@ def target_infos(doc: LeanDocument) -> list[TargetInfo]:
         d = t.decl
         end = d.header_end if d.header_end is not None else d.end
         after = d.name_end if d.name_end is not None else d.keyword + len(d.kind)
-        statement = " ".join(doc.text[after:end].split())
-        hole = "whole body" if t.whole_body else f"{t.mode} hole"
+        if t.whole_body:
+            hole = "whole body"
+        elif t.parts > 1:
+            hole = f"{t.parts} holes ({', '.join(h.mode for h in t.holes)})"
+        else:
+            hole = f"{t.mode} hole"
         out.append(
             TargetInfo(
-                name=t.name, line=t.line, hole=hole, statement=statement, unsure=list(d.unsure)
+                name=t.name,
+                line=t.line,
+                hole=hole,
+                statement=shown_statement(doc.text[after:end]),
+                unsure=list(d.unsure),
             )
         )
     return out
+
+
+def shown_statement(text: str) -> str:
+    """A statement as shown to people: comments left out, whitespace collapsed (never what is
+    checked)."""
+    try:
+        tokens = tokenize(text)
+    except UnterminatedError:
+        return " ".join(text.split())
+    kept, at = [], 0
+    for t in tokens:
+        if t.kind is TokenKind.COMMENT:
+            kept.append(text[at : t.start])
+            at = t.end
+    kept.append(text[at:])
+    return " ".join("".join(kept).split())

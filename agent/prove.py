@@ -16,9 +16,10 @@ from leanloop.loop import Event, Prover, file_name
 from leanloop.model import Model
 from leanloop.policy import Policy
 from leanloop.prompts import Prompts
-from leanloop.report import RunReport, Status
+from leanloop.report import NotTarget, RunReport, Status
 from leanloop.settings import Settings
 from leanloop.source import LeanDocument
+from leanloop.source.sorries import sorry_uses
 from leanloop.source.targets import Target, find_targets
 
 Say = Callable[[str], None]
@@ -64,6 +65,22 @@ def blocked_targets(doc: LeanDocument, targets: list[Target], result: LeanResult
     return out
 
 
+def not_targets(doc: LeanDocument, file: str) -> list[NotTarget]:
+    """Every `sorry` of the file that is not a target, with its reason."""
+    return [
+        NotTarget(
+            file=file,
+            line=u.line,
+            column=u.column + 1,
+            declaration=u.declaration,
+            use=u.use.value,
+            reason=u.reason,
+        )
+        for u in sorry_uses(doc)
+        if not u.target
+    ]
+
+
 class Interrupted(LeanloopError):
     """Ctrl-C: nothing was written; ``report`` says which verified proofs were not."""
 
@@ -88,16 +105,28 @@ async def prove_file(
     say: Say,
     progress: Callable[[Event], None],
     replayer: Replayer | None = None,
+    whole_file: bool = True,
 ) -> RunReport:
     """Prove ``targets`` of the already-read ``source`` (parsed as ``doc``).
 
     A fatal error mid-run (the endpoint refuses or is gone) stops new work; the proofs accepted
     until then still go through the whole-file check and are written, and ``stopped`` says why
-    the run ended early. Ctrl-C writes nothing and raises :class:`Interrupted`."""
+    the run ended early. Ctrl-C writes nothing and raises :class:`Interrupted`.
+
+    With ``whole_file`` (no theorem was named) every `sorry` of the file is in scope: those that
+    are not targets are listed in the report, with their reasons."""
     path = source.path
     report = RunReport(file=str(path), model=model.name, dry_run=dry_run, targets=[])
+    if whole_file:
+        report.not_targets = not_targets(doc, str(path))
     if not targets:
-        say(f"No `sorry` to prove in {path}.")
+        if report.not_targets:
+            say(
+                f"Nothing leanloop can prove in {path}: {len(report.not_targets)} `sorry` "
+                "that are not proof obligations it fills (listed below)."
+            )
+        else:
+            say(f"No `sorry` to prove in {path}.")
         return report
     say(f"Checking {path} with Lean before proving ({len(targets)} target(s))…")
     name = file_name(str(path))
@@ -115,6 +144,8 @@ async def prove_file(
     )
     try:
         report.targets = await prover.prove_all(doc, targets, str(path), blocked)
+        for t, r in zip(targets, report.targets, strict=True):
+            r.whole_body = t.whole_body
         if prover.stopped is not None:
             report.stopped = str(prover.stopped)
             kept = len(prover.accepted)

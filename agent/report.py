@@ -33,11 +33,27 @@ class TargetReport(BaseModel):
     native_decide: bool = False
     last_errors: list[str] = []
     note: str | None = None
+    # The whole body was rewritten (`--whole-body`), not each `sorry` filled in place.
+    whole_body: bool = False
     # `--mode agent`: tool calls made, and the budget that ended an attempt, if one did
     # (`max_tool_calls`, `token_budget`; a call cut off by `tool_timeout` is counted here too).
     mode: str = "default"
     tool_calls: int = 0
     budget_hits: list[str] = []
+
+
+class NotTarget(BaseModel):
+    """A `sorry` leanloop does not prove, and why."""
+
+    file: str
+    line: int
+    column: int  # 1-based, as editors show it
+    declaration: str
+    use: str  # statement | answer | definition | instance | structure | macro | command | …
+    reason: str
+
+    def render(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.declaration}: {self.reason}"
 
 
 class RunReport(BaseModel):
@@ -58,10 +74,17 @@ class RunReport(BaseModel):
     # The replay rejected what every text-level layer accepted: a hole in those layers.
     replay_rejected_gate: bool = False
     targets: list[TargetReport]
+    # The `sorry`s in scope that are not targets: a run with any of them does not exit 0.
+    not_targets: list[NotTarget] = []
 
     @property
     def proved(self) -> int:
         return sum(t.status is Status.PROVED for t in self.targets)
+
+    @property
+    def complete(self) -> bool:
+        """Every `sorry` in scope was proved."""
+        return self.proved == len(self.targets) and not self.not_targets
 
 
 def cost(prices: dict[str, Price], model: str, prompt: int, completion: int) -> float | None:

@@ -37,7 +37,8 @@ def test_check_prints_messages_sorries_and_axioms(
     assert "T.lean:1:8: warning: declaration uses `sorry`" in out
     assert "T.lean:9:0: warning: declaration uses `sorry`" in out
     assert (
-        "0 error(s), 2 warning(s), 2 `sorry` in the source, 2 declaration(s) using `sorry`." in out
+        "0 error(s), 2 warning(s), 2 `sorry` in the code, 2 declaration(s) Lean says use `sorry`."
+        in out
     )
     assert "  t (line 1): sorryAx  <- nonstandard" in out
     assert "  u (line 3): no axioms" in out

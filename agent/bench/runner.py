@@ -462,6 +462,7 @@ def _fatal(result: LeanResult) -> LeanloopError | None:
 
 async def lean_version(settings: Settings, where: Path) -> str:
     """`lean --version` as the checker would run it, or "unknown"."""
+    from leanloop.lean.messages import version_header
     from leanloop.lean.project import lean_command
     from leanloop.lean.runner import run_process
 
@@ -475,5 +476,5 @@ async def lean_version(settings: Settings, where: Path) -> str:
         return "unknown"  # a custom command we cannot ask for its version
     argv = [*argv[: names.index("lean") + 1], "--version"]
     proc = await run_process(argv, cwd=command.cwd, timeout=60)
-    lines = proc.stdout.strip().splitlines()
-    return lines[0] if proc.exit_code == 0 and lines else "unknown"
+    header = version_header(proc.stdout) if proc.exit_code == 0 else None
+    return header or "unknown"

@@ -99,7 +99,7 @@ async def _audit(text: str, rel: str, checker: Checker, policy: Policy) -> Audit
     names = {t.name: t.axioms for t in report.theorems}
     for i, d in enumerate(doc.declarations):
         key = decl_key(doc, d)
-        out.sorries[key] = out.sorries.get(key, 0) + len(d.sorries)
+        out.sorries[key] = out.sorries.get(key, 0) + len(d.sorries) + len(d.statement_sorries)
         ax = names.get(decl_label(doc, d))
         if d.kind == "axiom" and d.full_name:
             ax = [d.full_name]
@@ -160,8 +160,8 @@ def _location(doc: LeanDocument, d: Declaration | None, rule: Rule, line: int) -
     """1-based (line, column, end line, end column) to show a finding at."""
     if d is None:
         return line, 1, line, 1
-    if rule is Rule.SORRY and d.sorries:
-        start = d.sorries[0]
+    if rule is Rule.SORRY and (d.sorries or d.statement_sorries):
+        start = min((*d.sorries, *d.statement_sorries))
         ln, col = doc.position(start)
         return ln, col + 1, ln, col + 1 + len("sorry")
     ln, col = doc.position(d.keyword)

@@ -106,6 +106,8 @@ def _wanted(path: str, globs: list[str]) -> bool:
     parts = PurePosixPath(path).parts
     if not path.endswith(".lean") or any(p in EXCLUDED_DIRS for p in parts[:-1]):
         return False
+    if parts[-1] == "lakefile.lean":
+        return False  # Lake's configuration, not a module of the library
     # fnmatch's `*` also crosses `/`, so `Demo/*.lean` takes the whole Demo tree.
     return not globs or any(fnmatch.fnmatchcase(path, g) for g in globs)
 

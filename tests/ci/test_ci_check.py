@@ -144,6 +144,8 @@ def test_whole_repo_without_base(fake_lean: Any, git_repo: Any, cli: Any) -> Non
             "Other/B.lean": "theorem b : True := trivial\n",
             ".lake/packages/dep/C.lean": "theorem c : 1 = 1 := sorry\n",
             "build/D.lean": "theorem d : 1 = 1 := sorry\n",
+            # Lake's configuration is no module of the library.
+            "lakefile.lean": "import Lake\nopen Lake DSL\npackage demo\n",
         }
     )
     proc = _run(cli, g.root)

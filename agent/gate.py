@@ -6,7 +6,6 @@ returns one :class:`Verdict`. Layers run cheapest first; the first that objects 
 from __future__ import annotations
 
 import asyncio
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -27,7 +26,7 @@ from leanloop.lean.project import module_gate_problem, toolchain_version
 from leanloop.policy import Policy
 from leanloop.screen import screen
 from leanloop.source import Declaration, LeanDocument, UnterminatedError, code_tokens
-from leanloop.source.clauses import Shape, ShapeError
+from leanloop.source.clauses import Shape, ShapeError, starts_clause
 from leanloop.source.clauses import shape as proof_shape
 from leanloop.source.probe import probe
 from leanloop.source.targets import Proof, Spliced, SplicedPart, Target, splice
@@ -306,7 +305,7 @@ def _part_structure(
         indent = len(ln) - len(ln.lstrip(" \t"))
         if not ln.strip() or indent > floor:
             continue
-        if indent == floor and _CLAUSE_LINE.match(ln.lstrip(" \t")):
+        if indent == floor and starts_clause(ln.lstrip(" \t")):
             continue
         return (
             "A line of the proof is not indented past the declaration, so Lean would read "
@@ -329,9 +328,6 @@ def _part_structure(
                 "more of the declaration."
             )
     return shape
-
-
-_CLAUSE_LINE = re.compile(r"(?:termination_by\??|decreasing_by|where)(?![A-Za-z0-9_'!?])")
 
 
 class _CopyIndex:

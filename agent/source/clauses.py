@@ -16,6 +16,7 @@ leanloop put them (see :mod:`leanloop.source.probe`); this module finds those pa
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from leanloop.source.document import IN_PREFIXES, is_command_keyword
@@ -83,6 +84,14 @@ class Shape:
         if self.where is not None:
             firsts.append(self.where.start)
         return min(firsts) if firsts else None
+
+
+_CLAUSE_LINE = re.compile(r"(?:termination_by\??|decreasing_by|where)(?![A-Za-z0-9_'!?])")
+
+
+def starts_clause(line: str) -> bool:
+    """Whether ``line`` (without its indentation) starts with a clause keyword."""
+    return _CLAUSE_LINE.match(line) is not None
 
 
 def _column(text: str, offset: int) -> int:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from leanloop.errors import UsageError
-from leanloop.source.clauses import clause_offsets
+from leanloop.source.clauses import clause_offsets, starts_clause
 from leanloop.source.document import Declaration, LeanDocument
 
 Mode = Literal["term", "tactic"]
@@ -162,11 +162,6 @@ class SplicedPart:
     laid: Laid
     arms: bool = False  # pattern-matching arms in place of the whole value
 
-    @property
-    def resume(self) -> int:
-        """Where the user's text after the hole resumes in the spliced text."""
-        return self.proof_end
-
 
 @dataclass(frozen=True, slots=True)
 class Spliced:
@@ -176,8 +171,7 @@ class Spliced:
     parts: tuple[SplicedPart, ...]
     decl_end: int  # where the target declaration now ends
 
-    # The span from the first proof to the last, and the first part's own fields, for the
-    # common case of one hole.
+    # The span from the first proof to the last (for one hole: the proof).
     @property
     def proof_start(self) -> int:
         return self.parts[0].proof_start
@@ -187,15 +181,8 @@ class Spliced:
         return self.parts[-1].proof_end
 
     @property
-    def start(self) -> int:
-        return self.parts[0].start
-
-    @property
-    def laid(self) -> Laid:
-        return self.parts[0].laid
-
-    @property
     def arms(self) -> bool:
+        """The (last) proof is pattern-matching arms in place of the whole value."""
         return self.parts[-1].arms
 
     def doc_offset(self, at: int) -> int:
@@ -205,8 +192,6 @@ class Spliced:
         for p in self.parts:
             if at < p.start + delta:
                 return at - delta
-            if at < p.proof_start:
-                return p.start
             if at <= p.proof_end:
                 return p.start
             delta = p.proof_end - p.end
@@ -220,9 +205,6 @@ def newline_of(text: str) -> str:
 def proof_lines(proof: str) -> list[str]:
     """The proof as the model meant it: common indentation and blank edges removed."""
     return textwrap.dedent(proof.replace("\r\n", "\n").strip("\n")).rstrip().split("\n")
-
-
-_CLAUSE_LINE = re.compile(r"(?:termination_by\??|decreasing_by|where)(?![A-Za-z0-9_'!?])")
 
 
 def _indent(line: str) -> int:
@@ -246,13 +228,14 @@ def _segments(lines: list[str]) -> tuple[list[tuple[int, int, str, bool]], int]:
         clause_lines.append((line, col))
         if joined[starts[line] : off].strip():
             cuts.setdefault(line, []).append(col)
+    first = min(clause_lines) if clause_lines else None
     segs: list[tuple[int, int, str, bool]] = []
     first_clause = None
     for k, ln in enumerate(lines):
         bounds = [_indent(ln), *cuts.get(k, [])]
         for n, col in enumerate(bounds):
             stop = bounds[n + 1] if n + 1 < len(bounds) else len(ln)
-            if first_clause is None and clause_lines and (k, col) >= min(clause_lines):
+            if first_clause is None and first is not None and (k, col) >= first:
                 first_clause = len(segs)
             segs.append((k, col, ln[col:stop].rstrip(), n > 0))
     return segs, len(segs) if first_clause is None else first_clause
@@ -289,7 +272,7 @@ def layout(
         # The least indented clause keyword that starts a line goes to the declaration's
         # column; one the layout cut from the middle of a line goes there too; the rest keep
         # their indentation relative to it.
-        starting = [c for _, c, t, cut in clauses if not cut and _CLAUSE_LINE.match(t)]
+        starting = [c for _, c, t, cut in clauses if not cut and starts_clause(t)]
         lines = [c for _, c, t, cut in clauses if not cut and t]
         low = min(starting) if starting else (min(lines) - 2 if lines else 0)
         placed += [(k, floor if cut else floor + max(c - low, 0), c, t) for k, c, t, cut in clauses]

@@ -37,7 +37,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from leanloop.source.scanner import Token, TokenKind, UnterminatedError, code_tokens
+from leanloop.source.scanner import Token, TokenKind, UnterminatedError, code_tokens, column_of
 
 ARG_FIELDS = ("leanOptions", "moreLeanArgs", "weakLeanArgs")
 _LIB_FIELDS = ("srcDir", "roots", "globs")
@@ -308,16 +308,12 @@ def _read_lean(text: str) -> tuple[_Target, list[_Target]]:
     return package, libs
 
 
-def _column(text: str, offset: int) -> int:
-    return offset - (text.rfind("\n", 0, offset) + 1)
-
-
 def _commands(text: str, tokens: list[Token]) -> list[list[Token]]:
     """Split into commands: a new one starts at a token in column 0 outside any bracket."""
     commands: list[list[Token]] = []
     depth = 0
     for tok in tokens:
-        if depth == 0 and _column(text, tok.start) == 0:
+        if depth == 0 and column_of(text, tok.start) == 0:
             commands.append([])
         if not commands:
             commands.append([])

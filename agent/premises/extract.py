@@ -22,6 +22,7 @@ from leanloop.source.document import (
     IN_PREFIXES,
     MODIFIERS,
 )
+from leanloop.source.scanner import column_of
 
 # What a premise can be: `example`s have no name, an unnamed `instance` cannot be referred to.
 _KINDS = DECL_KINDS - {"example"}
@@ -77,7 +78,7 @@ def _command_starts(text: str, tokens: list[Token]) -> list[int]:
         return []
     offsets = [t.start for t in tokens]
     starts = [0]
-    cur_col = _column(text, tokens[0].start)
+    cur_col = column_of(text, tokens[0].start)
     settled = False  # the current command is known to be more than a prefix
     for m in _LINE_START.finditer(text):
         pos = m.end()
@@ -105,10 +106,6 @@ def _command_starts(text: str, tokens: list[Token]) -> list[int]:
         starts.append(i)
         cur_col, settled = col, False
     return starts
-
-
-def _column(text: str, offset: int) -> int:
-    return offset - (text.rfind("\n", 0, offset) + 1)
 
 
 def _prefix_only(tokens: list[Token], start: int, end: int) -> bool:

@@ -20,7 +20,14 @@ import re
 from dataclasses import dataclass
 
 from leanloop.source.document import IN_PREFIXES, is_command_keyword
-from leanloop.source.scanner import Token, TokenKind, UnterminatedError, tokenize
+from leanloop.source.scanner import (
+    Token,
+    TokenKind,
+    UnterminatedError,
+    column_of,
+    first_on_line,
+    tokenize,
+)
 
 SUFFIX_KEYWORDS = frozenset({"termination_by", "termination_by?", "decreasing_by"})
 CLAUSE_KEYWORDS = SUFFIX_KEYWORDS | {"where"}
@@ -78,13 +85,6 @@ class Shape:
     def suffix(self) -> tuple[Clause, ...]:
         return tuple(c for c in (self.termination, self.decreasing) if c is not None)
 
-    @property
-    def clause_start(self) -> int | None:
-        firsts = [c.keyword.start for c in self.suffix]
-        if self.where is not None:
-            firsts.append(self.where.start)
-        return min(firsts) if firsts else None
-
 
 _CLAUSE_LINE = re.compile(r"(?:termination_by\??|decreasing_by|where)(?![A-Za-z0-9_'!?])")
 
@@ -92,14 +92,6 @@ _CLAUSE_LINE = re.compile(r"(?:termination_by\??|decreasing_by|where)(?![A-Za-z0
 def starts_clause(line: str) -> bool:
     """Whether ``line`` (without its indentation) starts with a clause keyword."""
     return _CLAUSE_LINE.match(line) is not None
-
-
-def _column(text: str, offset: int) -> int:
-    return offset - (text.rfind("\n", 0, offset) + 1)
-
-
-def first_on_line(text: str, offset: int) -> bool:
-    return not text[text.rfind("\n", 0, offset) + 1 : offset].strip()
 
 
 def _tokens(text: str, start: int, end: int) -> list[Token]:
@@ -241,12 +233,12 @@ def _helpers(
     after = [t for t in tokens if t.start >= where.end]
     if not after:
         raise ShapeError("The proof's `where` has no helper after it.")
-    column = _column(text, after[0].start)
+    column = column_of(text, after[0].start)
     starts: list[int] = [0]
     depth = 0
     for i, t in enumerate(after):
         if i and depth == 0 and first_on_line(text, t.start):
-            col = _column(text, t.start)
+            col = column_of(text, t.start)
             if t.text in SUFFIX_KEYWORDS:
                 pass  # a helper's own `termination_by`/`decreasing_by`, at any column
             elif col == column:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from leanloop.source.scanner import Token, TokenKind, tokenize
+from leanloop.source.scanner import Token, TokenKind, column_of, first_on_line, tokenize
 
 # Tokens that may begin a top-level command. A token only starts a command when it is the first
 # token on its line and no deeper than the command before it: Lean itself needs no such layout,
@@ -207,17 +207,7 @@ class LeanDocument:
 
 
 def _first_on_line(text: str, tok: Token) -> bool:
-    i = tok.start - 1
-    while i >= 0 and text[i] != "\n":
-        if not text[i].isspace():
-            return False
-        i -= 1
-    return True
-
-
-def _column(text: str, offset: int) -> int:
-    nl = text.rfind("\n", 0, offset)
-    return offset - (nl + 1)
+    return first_on_line(text, tok.start)
 
 
 def _is_prefix_only(tokens: list[Token]) -> bool:
@@ -249,7 +239,7 @@ def _split_commands(text: str, tokens: list[Token]) -> list[Command]:
             and (is_command_keyword(tok.text) or tok.text.startswith("#"))
         )
         if starter and _first_on_line(text, tok):
-            col = _column(text, tok.start)
+            col = column_of(text, tok.start)
             if not cur:
                 cur, cur_col = [tok], col
                 continue
@@ -258,7 +248,7 @@ def _split_commands(text: str, tokens: list[Token]) -> list[Command]:
                 cur, cur_col = [tok], col
                 continue
         if not cur:
-            cur_col = _column(text, tok.start)
+            cur_col = column_of(text, tok.start)
         cur.append(tok)
     if cur:
         commands.append(Command(tuple(cur), cur_col))

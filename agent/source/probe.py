@@ -29,15 +29,11 @@ from __future__ import annotations
 
 from leanloop.source.clauses import Shape
 from leanloop.source.document import LeanDocument
-from leanloop.source.scanner import TokenKind, tokenize
+from leanloop.source.scanner import TokenKind, column_of, tokenize
 from leanloop.source.targets import Spliced, Target, newline_of
 from leanloop.source.textmap import Assembled, Builder
 
 PROBE_HELPER = "leanloop_probe_end"
-
-
-def _column(text: str, offset: int) -> int:
-    return offset - (text.rfind("\n", 0, offset) + 1)
 
 
 def _first_code(text: str, start: int, end: int) -> int | None:
@@ -74,7 +70,7 @@ def probe(
     def wrap(start: int, end: int, opener: str = "(") -> None:
         # Several lines: `(` and a line break, so the part's first line keeps its column.
         if "\n" in text[start:end]:
-            b.insert(opener + nl + " " * _column(text, start))
+            b.insert(opener + nl + " " * column_of(text, start))
         else:
             b.insert(opener)
         b.copy(start, end)
@@ -101,7 +97,7 @@ def probe(
         at = main_end
         for clause in shape.suffix:
             if shape.where is not None:
-                b.insert(nl + " " * _column(text, clause.keyword.start))
+                b.insert(nl + " " * column_of(text, clause.keyword.start))
                 at = clause.keyword.start
             if clause.content is None:
                 b.copy(at, clause.keyword.end)
@@ -156,7 +152,7 @@ def probe(
     # term never is (a parse error). Not seen against real Lean (tests/test_real_gate.py).
     b.insert("," + nl + " " * column + f"{PROBE_HELPER} : True := trivial")
     # A `(` at column 0 ends the helpers (left of their column) and starts the value.
-    b.insert(nl + ("(@fun" if arms_at is not None else "(") + nl + " " * _column(text, first))
+    b.insert(nl + ("(@fun" if arms_at is not None else "(") + nl + " " * column_of(text, first))
     body(first, wrapped=True)
     b.insert("))")
     suffix()

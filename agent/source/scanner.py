@@ -145,6 +145,16 @@ INTERPOLATION_TOKENS = frozenset({"s!", "m!", "f!", "println!", "throwError"})
 CERTAIN_INTERPOLATION_TOKENS = frozenset({"s!"})
 
 
+def column_of(text: str, offset: int) -> int:
+    """Lean's 0-based column (code points) of ``offset`` in ``text``."""
+    return offset - (text.rfind("\n", 0, offset) + 1)
+
+
+def first_on_line(text: str, offset: int) -> bool:
+    """Whether only spaces stand before ``offset`` on its line."""
+    return not text[text.rfind("\n", 0, offset) + 1 : offset].strip()
+
+
 def is_id_first(c: str) -> bool:
     return _ID_FIRST_RE.match(c) is not None
 

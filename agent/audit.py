@@ -42,6 +42,10 @@ FILE_LEVEL = {
 }
 
 
+# Said of a declaration Lean says uses `sorry` although its text shows none.
+ONLY_LEAN = " (only Lean sees it: its text has none, so a macro or a tactic expands to it)"
+
+
 class Finding(BaseModel):
     theorem: str | None
     line: int
@@ -147,14 +151,6 @@ def _assemble(doc: LeanDocument, proofs: list[tuple[int, Declaration]]) -> _Layo
         added=added,
         line_map=line_map,
     )
-
-
-def _decl_at(doc: LeanDocument, line: int) -> int | None:
-    """The declaration whose lines hold ``line`` of the user's file."""
-    for i, d in enumerate(doc.declarations):
-        if doc.position(d.start)[0] <= line <= doc.position(d.end)[0]:
-            return i
-    return None
 
 
 def _user_line(layout: _Layout, line: int) -> int | None:
@@ -352,7 +348,7 @@ async def audit_document(
         elif m.is_sorry_warning and i is None:
             # Lean's view: a declaration of any kind that uses `sorry`, by its position.
             user_line = _user_line(layout, m.pos.line)
-            k = None if user_line is None else _decl_at(doc, user_line)
+            k = None if user_line is None else doc.declaration_at_line(user_line)
             if k is not None and (only is None or k in only):
                 d = doc.declarations[k]
                 ln = doc.position(d.keyword)[0]
@@ -363,13 +359,7 @@ async def audit_document(
                         theorem=_name(d, ln),
                         line=ln,
                         reason=Reason.SORRY,
-                        message="Lean: declaration uses `sorry`"
-                        + (
-                            " (only Lean sees it: its text has none, so a macro or a tactic "
-                            "expands to it)"
-                            if bare
-                            else ""
-                        ),
+                        message="Lean: declaration uses `sorry`" + (ONLY_LEAN if bare else ""),
                         decl=k,
                     ),
                 )
@@ -392,9 +382,7 @@ async def audit_document(
             reason = Reason.LEAN_ERROR if m.is_error else Reason.SORRY
             text = m.data.splitlines()[0] if m.data else ""
             if m.is_sorry_warning and not d.sorries and not d.statement_sorries:
-                text += (
-                    " (only Lean sees it: its text has none, so a macro or a tactic expands to it)"
-                )
+                text += ONLY_LEAN
             bad.setdefault(
                 i,
                 Finding(

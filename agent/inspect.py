@@ -188,15 +188,11 @@ def lean_only_sorries(
     doc: LeanDocument, messages: list[LeanMessage], uses: list[SorryUse]
 ) -> list[str]:
     """Declarations Lean says use `sorry` whose text shows none."""
-    spans = [
-        (doc.position(d.start)[0], doc.position(d.end)[0], label(doc, d)) for d in doc.declarations
-    ]
     seen = {u.declaration for u in uses}
     out: list[str] = []
     for m in messages:
-        if not m.is_sorry_warning:
-            continue
-        name = next((n for a, b, n in spans if a <= m.pos.line <= b), None)
+        i = doc.declaration_at_line(m.pos.line) if m.is_sorry_warning else None
+        name = None if i is None else label(doc, doc.declarations[i])
         if name is not None and name not in seen and name not in out:
             out.append(name)
     return out

@@ -48,13 +48,6 @@ def decl_label(doc: LeanDocument, d: Declaration) -> str:
     return d.full_name or f"example@{doc.position(d.keyword)[0]}"
 
 
-def _decl_at_line(doc: LeanDocument, line: int) -> int | None:
-    for i, d in enumerate(doc.declarations):
-        if doc.position(d.start)[0] <= line <= doc.position(d.end)[0]:
-            return i
-    return None
-
-
 def _from_message(message: str) -> list[str]:
     _, _, names = message.partition("depends on ")
     return [a.strip() for a in names.split(",") if a.strip()] or [message]
@@ -189,7 +182,7 @@ def compare(
         rule = _RULES.get(f.reason, Rule.ERROR)
         index = f.decl
         if index is None and f.line > 1 and rule is Rule.FORBIDDEN:
-            index = _decl_at_line(doc, f.line)  # a token outside proofs, inside a `def`
+            index = doc.declaration_at_line(f.line)  # a token outside proofs, inside a `def`
         d = doc.declarations[index] if index is not None else None
         name = d.full_name if d is not None else None
         key = decl_key(doc, d) if d is not None else f"{fs.path}: {f.message}"

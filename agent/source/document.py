@@ -182,6 +182,13 @@ class LeanDocument:
             d for d in self.declarations if d.is_proof and d.sorries and not d.statement_sorries
         ]
 
+    def declaration_at_line(self, line: int) -> int | None:
+        """The index of the declaration whose lines hold ``line`` (1-based), if any."""
+        for i, d in enumerate(self.declarations):
+            if self.position(d.start)[0] <= line <= self.position(d.end)[0]:
+                return i
+        return None
+
     def find(self, name: str) -> list[Declaration]:
         """Declarations whose full name is ``name`` or ends with ``.name``."""
         return [

@@ -30,7 +30,6 @@ class Use(StrEnum):
     OUTSIDE = "outside"
 
 
-_DEFINITIONS = frozenset({"def", "abbrev", "opaque"})
 _STRUCTURES = frozenset({"structure", "class", "inductive"})
 _MACROS = frozenset(
     """macro macro_rules syntax notation notation3 infix infixl infixr prefix postfix elab
@@ -51,9 +50,6 @@ class SorryUse:
     @property
     def target(self) -> bool:
         return self.use is Use.TARGET
-
-    def render(self, file: str) -> str:
-        return f"{file}:{self.line}:{self.column + 1}: {self.declaration}: {self.reason}"
 
 
 def label(doc: LeanDocument, d: Declaration) -> str:
@@ -88,7 +84,7 @@ def _reason(use: Use, d: Declaration | None, command: str) -> str:
     }[use]
 
 
-def _classify(doc: LeanDocument, d: Declaration, offset: int) -> Use:
+def _classify(doc: LeanDocument, d: Declaration) -> Use:
     if d.statement_sorries:
         answer = any(_answer_placeholder(doc, o) for o in d.statement_sorries)
         return Use.ANSWER if answer else Use.STATEMENT
@@ -114,7 +110,7 @@ def sorry_uses(doc: LeanDocument) -> list[SorryUse]:
         first = next((w for w in words if w not in ("local", "scoped")), "")
         for t in holes:
             if d is not None and t.start >= d.keyword:
-                use = _classify(doc, d, t.start)
+                use = _classify(doc, d)
                 name = label(doc, d)
             else:
                 use = (

@@ -64,11 +64,8 @@ class ProofError(BaseModel):
 
     def where(self) -> str:
         if self.in_proof:
-            return (
-                f"line {self.line} of proof {self.part}"
-                if self.part
-                else (f"line {self.line} of the proof")
-            )
+            mine = f"proof {self.part}" if self.part else "the proof"
+            return f"line {self.line} of {mine}"
         if self.added:
             return "lines leanloop added for the check"
         return f"line {self.line} of the file"

@@ -42,15 +42,19 @@ class ExtractionError(ValueError):
         self.for_user = for_user
 
 
-def _code(answer: str) -> str:
+def _blocks(answer: str) -> tuple[list[str], str]:
+    """The answer's fenced Lean blocks (any fenced blocks when none says Lean), and the answer
+    with its reasoning sections dropped."""
     text = _THINK.sub("", answer).strip()
     blocks = [(m["lang"].lower(), m["body"]) for m in _FENCE.finditer(text)]
     lean = [b for lang, b in blocks if lang in ("lean", "lean4")]
-    if lean:
-        return lean[-1].strip("\n")
-    if blocks:
-        return blocks[-1][1].strip("\n")
-    return text
+    return [b.strip("\n") for b in (lean or [b for _, b in blocks])], text
+
+
+def _code(answer: str) -> str:
+    """The last block, or the whole answer when it has none."""
+    blocks, text = _blocks(answer)
+    return blocks[-1] if blocks else text
 
 
 def _looks_like_prose(text: str) -> bool:
@@ -63,13 +67,6 @@ def _looks_like_prose(text: str) -> bool:
 
 def _statement_tokens(text: str, start: int, end: int) -> list[str]:
     return [t.text for t in code_tokens(text[start:end])]
-
-
-def _lean_blocks(answer: str) -> list[str]:
-    text = _THINK.sub("", answer).strip()
-    blocks = [(m["lang"].lower(), m["body"]) for m in _FENCE.finditer(text)]
-    lean = [b for lang, b in blocks if lang in ("lean", "lean4")]
-    return [b.strip("\n") for b in (lean or [b for _, b in blocks])]
 
 
 def extract(answer: str, doc: LeanDocument, target: Target) -> Extracted:
@@ -93,12 +90,7 @@ def extract(answer: str, doc: LeanDocument, target: Target) -> Extracted:
             "Your answer was prose, not Lean code; reply with a ```lean block.",
             "The model answered in prose, not Lean code.",
         )
-    if code.lstrip().startswith(":="):
-        code = code.lstrip()[2:].lstrip(" ")
-    if target.mode == "tactic" and not target.whole_body and re.match(r"by(\s|$)", code.lstrip()):
-        # `by` is not a tactic: where the hole is a tactic, its tactic block is what we want.
-        code = code.lstrip()[2:].lstrip(" \t").lstrip("\r\n")
-    return Extracted(code, False)
+    return Extracted(_bare(code, target), False)
 
 
 def _from_restatement(code: str, sub: LeanDocument, doc: LeanDocument, target: Target) -> Extracted:
@@ -140,7 +132,7 @@ def _extract_parts(answer: str, doc: LeanDocument, target: Target) -> Extracted:
     """One proof per hole: as many blocks as holes, or the declaration restated with only its
     holes filled (the text around them kept, as the user wrote it)."""
     n = target.parts
-    blocks = _lean_blocks(answer)
+    blocks, _ = _blocks(answer)
     for block in reversed(blocks):
         try:
             sub = LeanDocument(block)
@@ -156,7 +148,7 @@ def _extract_parts(answer: str, doc: LeanDocument, target: Target) -> Extracted:
                 "The model rewrote the theorem outside its `sorry`s; that answer was not used.",
             )
     if len(blocks) == n and all(b.strip() for b in blocks):
-        return Extracted.of_parts([_strip_by(b, target.hole(k)) for k, b in enumerate(blocks)])
+        return Extracted.of_parts([_bare(b, target.hole(k)) for k, b in enumerate(blocks)])
     raise ExtractionError(
         f"This theorem has {n} `sorry`s: reply with {n} ```lean blocks, one for each `sorry` in "
         "order, each holding only the code that replaces it.",
@@ -164,10 +156,12 @@ def _extract_parts(answer: str, doc: LeanDocument, target: Target) -> Extracted:
     )
 
 
-def _strip_by(code: str, hole: Target) -> str:
+def _bare(code: str, hole: Target) -> str:
+    """A proof for ``hole`` without a leading `:=`, and without a leading `by` where the hole
+    is a tactic (`by` is not a tactic: its tactic block is what goes there)."""
     if code.lstrip().startswith(":="):
         code = code.lstrip()[2:].lstrip(" ")
-    if hole.mode == "tactic" and re.match(r"by(\s|$)", code.lstrip()):
+    if hole.mode == "tactic" and not hole.whole_body and re.match(r"by(\s|$)", code.lstrip()):
         code = code.lstrip()[2:].lstrip(" \t").lstrip("\r\n")
     return code
 

@@ -11,6 +11,7 @@ from leanloop.gate import sentinel_command
 from leanloop.lean.checker import Checker
 from leanloop.lean.messages import LeanMessage, Severity, parse_axioms
 from leanloop.loop import file_name
+from leanloop.report import SorryEntry
 from leanloop.source import Declaration, LeanDocument, TokenKind, UnterminatedError, tokenize
 from leanloop.source.sorries import SorryUse, label, sorry_uses
 from leanloop.source.targets import find_targets
@@ -33,18 +34,6 @@ class TargetInfo(BaseModel):
     unsure: list[str] = []  # constructs leanloop could not place with certainty
 
 
-class SorryInfo(BaseModel):
-    """A `sorry` (or `admit`) in the file's code: where, in which declaration, and whether it is
-    a target (and why not)."""
-
-    line: int
-    column: int  # 1-based
-    declaration: str
-    use: str
-    reason: str
-    target: bool
-
-
 class FileCheck(BaseModel):
     file: str
     status: str
@@ -56,7 +45,7 @@ class FileCheck(BaseModel):
     sorry_warnings: int  # declarations Lean says use `sorry`
     theorems: list[TheoremAxioms]
     targets: list[TargetInfo] = []
-    sorry_list: list[SorryInfo] = []
+    sorry_list: list[SorryEntry] = []
     # Errors in the `#print axioms` lines leanloop appended, with what each means for the user.
     added_errors: list[str] = []
     # Declarations Lean says use `sorry` though their text has none (a macro, a tactic).
@@ -95,9 +84,7 @@ class FileCheck(BaseModel):
         if others or self.lean_only_sorries:
             lines.append("")
             lines.append(f"{len(others) + len(self.lean_only_sorries)} `sorry` not to prove:")
-        lines.extend(
-            f"  {self.file}:{x.line}:{x.column}: {x.declaration}: {x.reason}" for x in others
-        )
+        lines.extend(f"  {x.render()}" for x in others)
         lines.extend(
             f"  {name}: Lean says it uses `sorry`, though its text has none (a macro or a "
             "tactic that expands to it)"
@@ -154,17 +141,7 @@ async def inspect_document(doc: LeanDocument, checker: Checker, path: str) -> Fi
         sorry_warnings=sum(m.is_sorry_warning for m in own),
         theorems=theorems,
         targets=target_infos(doc),
-        sorry_list=[
-            SorryInfo(
-                line=u.line,
-                column=u.column + 1,
-                declaration=u.declaration,
-                use=u.use.value,
-                reason=u.reason,
-                target=u.target,
-            )
-            for u in uses
-        ],
+        sorry_list=[SorryEntry.of(u, path) for u in uses],
         added_errors=[_added_error(m, named, first_sentinel, doc) for m in added],
         lean_only_sorries=lean_only_sorries(doc, own, uses),
     )

@@ -16,7 +16,7 @@ from leanloop.loop import Event, Prover, file_name
 from leanloop.model import Model
 from leanloop.policy import Policy
 from leanloop.prompts import Prompts
-from leanloop.report import NotTarget, RunReport, Status
+from leanloop.report import RunReport, SorryEntry, Status
 from leanloop.settings import Settings
 from leanloop.source import LeanDocument
 from leanloop.source.sorries import sorry_uses
@@ -65,20 +65,9 @@ def blocked_targets(doc: LeanDocument, targets: list[Target], result: LeanResult
     return out
 
 
-def not_targets(doc: LeanDocument, file: str) -> list[NotTarget]:
+def not_targets(doc: LeanDocument, file: str) -> list[SorryEntry]:
     """Every `sorry` of the file that is not a target, with its reason."""
-    return [
-        NotTarget(
-            file=file,
-            line=u.line,
-            column=u.column + 1,
-            declaration=u.declaration,
-            use=u.use.value,
-            reason=u.reason,
-        )
-        for u in sorry_uses(doc)
-        if not u.target
-    ]
+    return [SorryEntry.of(u, file) for u in sorry_uses(doc) if not u.target]
 
 
 class Interrupted(LeanloopError):

@@ -7,6 +7,7 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 from leanloop.settings import Price
+from leanloop.source.sorries import SorryUse
 
 
 class Status(StrEnum):
@@ -42,15 +43,29 @@ class TargetReport(BaseModel):
     budget_hits: list[str] = []
 
 
-class NotTarget(BaseModel):
-    """A `sorry` leanloop does not prove, and why."""
+class SorryEntry(BaseModel):
+    """A `sorry` (or `admit`) in a file's code: where, in which declaration, whether leanloop
+    proves it, and why (not)."""
 
     file: str
     line: int
     column: int  # 1-based, as editors show it
     declaration: str
-    use: str  # statement | answer | definition | instance | structure | macro | command | …
+    use: str  # target | statement | answer | definition | instance | structure | macro | …
     reason: str
+    target: bool = False
+
+    @classmethod
+    def of(cls, u: SorryUse, file: str) -> SorryEntry:
+        return cls(
+            file=file,
+            line=u.line,
+            column=u.column + 1,
+            declaration=u.declaration,
+            use=u.use.value,
+            reason=u.reason,
+            target=u.target,
+        )
 
     def render(self) -> str:
         return f"{self.file}:{self.line}:{self.column}: {self.declaration}: {self.reason}"
@@ -75,7 +90,7 @@ class RunReport(BaseModel):
     replay_rejected_gate: bool = False
     targets: list[TargetReport]
     # The `sorry`s in scope that are not targets: a run with any of them does not exit 0.
-    not_targets: list[NotTarget] = []
+    not_targets: list[SorryEntry] = []
 
     @property
     def proved(self) -> int:

@@ -54,6 +54,15 @@ def test_ray_gives_the_same_summary_as_local(
         assert proc.returncode == 0, proc.stderr
         summaries.append({k: v for k, v in json.loads(proc.stdout).items() if k not in TIMING})
     local, ray = summaries
-    assert local["outcomes"] == {"proved": 3, "wrong": 5, "no_proof": 1, "infra": 0}
+    # What Lean (the double) said when a sample ended as infra: the cause, should one appear.
+    infra = {
+        executor: [
+            (r["problem"], r["sample"], r["note"])
+            for r in map(json.loads, (tmp_path / executor / "attempts.jsonl").open())
+            if r.get("outcome") == "infra"
+        ]
+        for executor in ("local", "ray")
+    }
+    assert local["outcomes"] == {"proved": 3, "wrong": 5, "no_proof": 1, "infra": 0}, infra
     assert list(local["dataset_errors"]) == ["delta"]
-    assert ray == local
+    assert ray == local, infra

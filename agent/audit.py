@@ -44,6 +44,7 @@ FILE_LEVEL = {
 
 # Said of a declaration Lean says uses `sorry` although its text shows none.
 ONLY_LEAN = " (only Lean sees it: its text has none, so a macro or a tactic expands to it)"
+UNREAD = " (only Lean sees it: leanloop does not read this text as a declaration)"
 
 
 class Finding(BaseModel):
@@ -349,7 +350,19 @@ async def audit_document(
             # Lean's view: a declaration of any kind that uses `sorry`, by its position.
             user_line = _user_line(layout, m.pos.line)
             k = None if user_line is None else doc.declaration_at_line(user_line)
-            if k is not None and (only is None or k in only):
+            if k is None and only is None and user_line is not None:
+                # Fail closed: Lean's word stands even where the text shows no declaration
+                # (a command leanloop cannot read as one). Line-free, so that ci matches it to
+                # the base by count.
+                findings.append(
+                    Finding(
+                        theorem=None,
+                        line=user_line,
+                        reason=Reason.SORRY,
+                        message="Lean: declaration uses `sorry`" + UNREAD,
+                    )
+                )
+            elif k is not None and (only is None or k in only):
                 d = doc.declarations[k]
                 ln = doc.position(d.keyword)[0]
                 bare = not d.sorries and not d.statement_sorries

@@ -86,8 +86,8 @@ class FileCheck(BaseModel):
             lines.append(f"{len(others) + len(self.lean_only_sorries)} `sorry` not to prove:")
         lines.extend(f"  {x.render()}" for x in others)
         lines.extend(
-            f"  {name}: Lean says it uses `sorry`, though its text has none (a macro or a "
-            "tactic that expands to it)"
+            f"  {name}: Lean says it uses `sorry`, where leanloop's reading of the text shows "
+            "none (a macro, a tactic or a command that expands to it)"
             for name in self.lean_only_sorries
         )
         return "\n".join(lines)
@@ -164,13 +164,18 @@ def _added_error(m: LeanMessage, named: list[Declaration], first: int, doc: Lean
 def lean_only_sorries(
     doc: LeanDocument, messages: list[LeanMessage], uses: list[SorryUse]
 ) -> list[str]:
-    """Declarations Lean says use `sorry` whose text shows none."""
+    """Declarations Lean says use `sorry` whose text shows none, by label (or by line where
+    leanloop reads no declaration)."""
     seen = {u.declaration for u in uses}
     out: list[str] = []
     for m in messages:
-        i = doc.declaration_at_line(m.pos.line) if m.is_sorry_warning else None
-        name = None if i is None else label(doc, doc.declarations[i])
-        if name is not None and name not in seen and name not in out:
+        if not m.is_sorry_warning:
+            continue
+        i = doc.declaration_at_line(m.pos.line)
+        # Where leanloop reads no declaration (a command of the file's own), Lean's word
+        # still counts: the line names it.
+        name = f"line {m.pos.line}" if i is None else label(doc, doc.declarations[i])
+        if name not in seen and name not in out:
             out.append(name)
     return out
 

@@ -223,3 +223,104 @@ def test_an_example_is_selected_by_its_report_label() -> None:
     assert target.name == "example@4"
     with pytest.raises(UsageError, match="example@9"):
         find_targets(doc, ["example@9"])
+
+
+INDENTED = """\
+namespace Foo
+  theorem a : True := by
+    sorry
+  /-- b's doc -/
+  @[simp] theorem b : True := trivial
+  section Inner
+    variable (n : Nat)
+    open Nat
+    lemma c : n + 0 = n := by sorry
+  end Inner
+  set_option maxHeartbeats 400 in
+  theorem d : True := by
+    open Classical in
+    set_option maxRecDepth 100 in
+    sorry
+  #guard_msgs (drop info) in
+    theorem e : True := by
+      sorry
+end Foo
+"""
+
+
+def test_indented_declarations_are_declarations_of_their_own() -> None:
+    # Lean reads commands at any column; a file that indents what is under `namespace` or
+    # `section` has every declaration seen, with its own sorries.
+    doc = LeanDocument(INDENTED)
+    assert [(d.kind, d.full_name) for d in doc.declarations] == [
+        ("theorem", "Foo.a"),
+        ("theorem", "Foo.b"),
+        ("lemma", "Foo.c"),
+        ("theorem", "Foo.d"),
+        ("theorem", "Foo.e"),
+    ]
+    assert [t.name for t in find_targets(doc)] == ["Foo.a", "Foo.c", "Foo.d", "Foo.e"]
+
+
+def test_what_a_declaration_may_hold_stays_in_it() -> None:
+    # Field doc comments and modifiers, `where` helpers' attributes and the bodies of a
+    # `mutual` block are part of the declaration they stand in, at any indentation.
+    text = """\
+structure S where
+  /-- the x -/
+  protected x : Nat
+mutual
+  def e : Nat → Bool
+    | 0 => true
+    | n + 1 => o n
+  def o : Nat → Bool
+    | 0 => false
+    | n + 1 => e n
+end
+def f : Nat := g
+where
+  @[simp] g : Nat := 1
+"""
+    doc = LeanDocument(text)
+    assert [(d.kind, d.full_name) for d in doc.declarations] == [
+        ("structure", "S"),
+        ("def", "e"),
+        ("def", "o"),
+        ("def", "f"),
+    ]
+
+
+def test_a_command_the_file_declares_starts_a_command_of_its_own() -> None:
+    # `syntax "kw" … : command` (or `macro`/`elab`) makes `kw` a keyword from there on, as in
+    # Lean's token table; what follows it is no longer read as part of the declaration above.
+    text = """\
+theorem before : True := by
+  my_lemma
+macro "my_lemma" n:ident ":=" t:term : command => `(theorem $n : True := $t)
+syntax (name := other) "other_cmd" term : command
+theorem a : True := by
+  trivial
+my_lemma foo := sorry
+other_cmd sorry
+theorem b : True := by
+  sorry
+"""
+    doc = LeanDocument(text)
+    assert [d.full_name for d in doc.declarations] == ["before", "a", "b"]
+    # `before` uses the word before it is a keyword: its body holds it, as Lean reads it.
+    assert "my_lemma" in text[doc.declarations[0].start : doc.declarations[0].end]
+    # The `sorry`s of the file's own commands are no holes of `a`.
+    assert [t.name for t in find_targets(doc)] == ["b"]
+
+
+def test_a_term_or_tactic_syntax_is_no_command() -> None:
+    text = """\
+syntax "my_tac" : tactic
+macro "my_term" : term => `(trivial)
+def c : True :=
+my_term
+theorem b : True := sorry
+"""
+    doc = LeanDocument(text)
+    assert [d.full_name for d in doc.declarations] == ["c", "b"]
+    assert "my_term" in text[doc.declarations[0].start : doc.declarations[0].end]

@@ -131,3 +131,48 @@ def test_whole_body_only_when_asked_and_then_reported(
         .read_text("utf-8")
         .startswith("theorem t (p q : Prop) (hp : p) (hq : q) : p ∧ q := ⟨hp, hq⟩")
     )
+
+
+def test_check_names_a_sorry_lean_sees_where_no_declaration_is_read(
+    fake_lean: FakeLean, cli: RunCli, tmp_path: Path
+) -> None:
+    # A command of the file's own makes a declaration with `sorry` (scripted: the double does
+    # not expand macros); leanloop reads no declaration at that line, and says so by line.
+    text = (
+        'macro "my_lemma" n:ident : command => `(theorem $n : True := sorry)\n'
+        "my_lemma one\n"
+        "theorem fine : True := trivial\n"
+    )
+    fake_lean.scenario(
+        [{"when": "my_lemma one", "at": "my_lemma one", "severity": "warning",
+          "error": "declaration uses `sorry`"}]
+    )  # fmt: skip
+    (tmp_path / "T.lean").write_text(text, encoding="utf-8")
+    data = json.loads(cli("check", "T.lean", "--json").stdout)
+    assert data["lean_only_sorries"] == ["line 2"]
+    proc = cli("check", "T.lean")
+    assert "line 2: Lean says it uses `sorry`" in proc.stdout, proc.stdout
+
+
+def test_prove_fills_declarations_indented_under_a_namespace(
+    fake_lean: FakeLean, openai_server: ScriptedOpenAIServer, cli: RunCli, tmp_path: Path
+) -> None:
+    text = (
+        "namespace N\n"
+        "  theorem a (n : Nat) : n + 0 = n := by\n"
+        "    sorry\n"
+        "  theorem b : 2 = 2 := sorry\n"
+        "end N\n"
+    )
+    (tmp_path / "T.lean").write_text(text, encoding="utf-8")
+    openai_server.responder = lambda _: "```lean\nrfl\n```"
+    proc = cli("prove", "T.lean", *_endpoint(openai_server), env=KEY)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2/2 proved" in proc.stdout
+    assert (tmp_path / "T.lean").read_text(encoding="utf-8") == (
+        "namespace N\n"
+        "  theorem a (n : Nat) : n + 0 = n := by\n"
+        "    rfl\n"
+        "  theorem b : 2 = 2 := rfl\n"
+        "end N\n"
+    )

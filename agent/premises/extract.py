@@ -19,6 +19,7 @@ from leanloop.source.document import (
     COMMAND_KEYWORDS,
     COMMAND_PREFIXES,
     DECL_KINDS,
+    FLAT_COMMANDS,
     IN_PREFIXES,
     MODIFIERS,
 )
@@ -72,8 +73,9 @@ _LINE_START = re.compile(r"^[ \t\r]*(?=[^ \t\r\n])", re.MULTILINE)
 def _command_starts(text: str, tokens: list[Token]) -> list[int]:
     """The index of each command's first token (comments are not in ``tokens``): a command
     keyword (or `#cmd`, or a doc comment) first on its line and no deeper than the current
-    command, unless that command is still only a doc comment, attributes and modifiers, or ends
-    in `in` (`open Foo in`)."""
+    command (at any column after a `namespace`, `section`, `open`, … that holds none),
+    unless that command is still only a doc comment, attributes and modifiers, or ends in
+    `in` (`open Foo in`)."""
     if not tokens:
         return []
     offsets = [t.start for t in tokens]
@@ -97,7 +99,9 @@ def _command_starts(text: str, tokens: list[Token]) -> list[int]:
             continue
         col = pos - m.start()
         if col > cur_col:
-            continue
+            head = _skip_in_prefixes(tokens, starts[-1], i)
+            if head >= i or tokens[head].text not in FLAT_COMMANDS:
+                continue  # a `namespace`, `section`, … holds no declaration: split at any column
         if not settled:
             # `open Foo in` and a doc comment, attributes, modifiers: still one command.
             settled = not _prefix_only(tokens, _skip_in_prefixes(tokens, starts[-1], i), i)

@@ -46,9 +46,10 @@ def is_command_keyword(word: str) -> bool:
 
 
 # Commands that take a following command with `… in` (the `in` combinator,
-# src/Lean/Parser/Command.lean: `command " in " command`).
+# src/Lean/Parser/Command.lean: `command " in " command`), and `#guard_msgs … in`, whose
+# syntax ends in `" in" ppLine command` itself (src/Init/Notation.lean, `guardMsgsCmd`).
 IN_PREFIXES = frozenset(
-    "open set_option include omit variable universe attribute unseal seal local".split()
+    "open set_option include omit variable universe attribute unseal seal local #guard_msgs".split()
 )
 PROOF_KINDS = frozenset({"theorem", "lemma", "example"})
 # The words that leave a hole: the `sorry` term or tactic, and the `admit` tactic.
@@ -56,6 +57,14 @@ HOLE_WORDS = frozenset({"sorry", "admit"})
 _OPEN = frozenset(["(", "[", "{", "⟨", "⦃", "@["])
 _CLOSE = frozenset([")", "]", "}", "⟩", "⦄"])
 _TACTIC_LEADERS = frozenset({"by", "·", ".", ";", "<;>"})
+# Commands that hold no declaration (names, binders, options): a command keyword first on a
+# later line starts the next command at any column, so that what is indented under
+# `namespace`, `section` or `mutual` is seen declaration by declaration. The `… in` forms
+# (`open X in`) continue into the command they prefix and are not among these.
+FLAT_COMMANDS = frozenset(
+    """namespace section end mutual universe import export open variable set_option include
+    omit prelude module""".split()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +152,8 @@ class LeanDocument:
 
     def __post_init__(self) -> None:
         self.tokens = tokenize(self.text)
-        self.commands = _split_commands(self.text, self.tokens)
+        own = own_commands(self.text, self.tokens)
+        self.commands = _split_commands(self.text, self.tokens, own)
         self.imports, self.header_end = self._imports()
         self.declarations = _declarations(self.text, self.commands)
 
@@ -234,7 +244,47 @@ def _is_prefix_only(tokens: list[Token]) -> bool:
     return True
 
 
-def _split_commands(text: str, tokens: list[Token]) -> list[Command]:
+_SYNTAX_COMMANDS = frozenset({"syntax", "macro", "elab"})
+_ATOM = re.compile(r"[A-Za-z_][A-Za-z0-9_!?']*")
+
+
+def own_commands(text: str, tokens: list[Token]) -> dict[str, int]:
+    """Command keywords the file declares itself (`syntax "kw" … : command`, and the same with
+    `macro` or `elab`), each with the offset from which it is one. Lean adds a syntax's
+    leading atom to the token table when the command is elaborated, so from there on the word
+    lexes as a keyword (src/Lean/Parser/Extension.lean, `addParserTokens`); before, it is an
+    identifier. Precedences, `(name := …)`/`(priority := …)` and attributes are skipped."""
+    code = [t for t in tokens if t.is_code]
+    out: dict[str, int] = {}
+    for i, t in enumerate(code):
+        if t.text not in _SYNTAX_COMMANDS:
+            continue
+        col = column_of(text, t.start)
+
+        def next_command(tok: Token, col: int = col) -> bool:
+            return first_on_line(text, tok.start) and column_of(text, tok.start) <= col
+
+        j = i + 1
+        while j < len(code) and code[j].kind is not TokenKind.STRING:
+            if code[j].text in ("=>", ":=") or next_command(code[j]):
+                break
+            j += 1
+        if j >= len(code) or code[j].kind is not TokenKind.STRING:
+            continue
+        word = code[j].text.strip('"').strip()
+        if not _ATOM.fullmatch(word) or word in out:
+            continue
+        # The category: `: command` before a macro's or elab's `=>`, or the syntax's end.
+        k = j + 1
+        while k + 1 < len(code) and code[k].text != "=>" and not next_command(code[k]):
+            if code[k].text == ":" and code[k + 1].text == "command":
+                out[word] = code[k + 1].start
+                break
+            k += 1
+    return out
+
+
+def _split_commands(text: str, tokens: list[Token], own: dict[str, int]) -> list[Command]:
     commands: list[Command] = []
     cur: list[Token] = []
     cur_col = 0
@@ -243,14 +293,22 @@ def _split_commands(text: str, tokens: list[Token]) -> list[Command]:
             continue
         starter = tok.kind is TokenKind.DOC_COMMENT or (
             tok.kind in (TokenKind.IDENT, TokenKind.SYMBOL)
-            and (is_command_keyword(tok.text) or tok.text.startswith("#"))
+            and (
+                is_command_keyword(tok.text)
+                or tok.text.startswith("#")
+                or own.get(tok.text, len(text)) < tok.start
+            )
         )
         if starter and _first_on_line(text, tok):
             col = column_of(text, tok.start)
             if not cur:
                 cur, cur_col = [tok], col
                 continue
-            if col <= cur_col and not _is_prefix_only(cur) and not _ends_in_prefix(cur):
+            if (
+                (col <= cur_col or _is_flat(cur))
+                and not _is_prefix_only(cur)
+                and not _ends_in_prefix(cur)
+            ):
                 commands.append(Command(tuple(cur), cur_col))
                 cur, cur_col = [tok], col
                 continue
@@ -260,6 +318,13 @@ def _split_commands(text: str, tokens: list[Token]) -> list[Command]:
     if cur:
         commands.append(Command(tuple(cur), cur_col))
     return commands
+
+
+def _is_flat(tokens: list[Token]) -> bool:
+    """Whether the command so far is one of `FLAT_COMMANDS` (after any `… in` prefixes).
+    Cheap on a long proof: the prefix chain ends at its first token unless that is a prefix."""
+    end = _prefix_chain_end(tokens)
+    return end < len(tokens) and tokens[end].text in FLAT_COMMANDS
 
 
 def _ends_in_prefix(tokens: list[Token]) -> bool:

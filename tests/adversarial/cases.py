@@ -737,6 +737,33 @@ CLAUSE_ESCAPES: list[Case] = [
 ]
 
 
+# A target indented under `namespace` (Lean reads commands at any column): the proof's lines
+# stand at the hole's column, inside parentheses, so nothing in them ends the declaration.
+INDENTED_FILE = (
+    "namespace N\n  theorem t : 1 + 1 = 3 := by\n    sorry\n\n  theorem later : 2 + 2 = 4 := by\n"
+    "    decide\nend N\n"
+)
+INDENTED_TERM = "namespace N\n  theorem t : 1 + 1 = 3 := sorry\nend N\n"
+LAYOUT_ESCAPES: list[Case] = [
+    Case("indented-end-namespace", "rfl\nend N", F, file=INDENTED_FILE, theorem="N.t"),
+    Case("indented-open-in", "rfl open Foo in", _L, file=INDENTED_FILE, theorem="N.t"),
+    Case(
+        "indented-new-theorem",
+        "rfl\ntheorem t' : 1 + 1 = 3 := by\n  sorry",
+        F,
+        file=INDENTED_FILE,
+        theorem="N.t",
+    ),
+    Case("indented-term-unbalanced", "rfl)\n(rfl", _S, file=INDENTED_TERM, theorem="N.t"),
+    Case(
+        "own-command-keyword-in-term",
+        "evilcmd",
+        _L,
+        file=USER_CMD_FILE.replace(ARMS_FILE, TERM),
+    ),
+]
+
+
 CASES: list[Case] = [
     *SCREENED,
     *STATEMENT_SWAPS,
@@ -751,6 +778,7 @@ CASES: list[Case] = [
     *SENTINEL,
     *ARMS_ESCAPES,
     *CLAUSE_ESCAPES,
+    *LAYOUT_ESCAPES,
 ]
 
 # The exploits the issue names, each with the case ids that exercise it.

@@ -43,6 +43,16 @@ FORMS: list[tuple[str, str, str]] = [
     ("guard", "#guard (sorry : Bool)\n", "#guard"),
     ("eval", "#eval (sorry : Nat)\n", "#eval"),
     ("example", "example : 2 = 2 := by\n  sorry\n", "example"),
+    (
+        "indented-in-namespace",
+        "namespace N\n  theorem ind : 3 = 3 := by\n    sorry\nend N\n",
+        "N.ind",
+    ),
+    (
+        "mutual",
+        "mutual\n  theorem mu : True := by sorry\n  theorem mv : True := trivial\nend\n",
+        "mu",
+    ),
 ]
 
 
@@ -102,3 +112,41 @@ def test_a_sorry_only_lean_sees_is_a_finding_that_says_so(
     [hid] = [f for fr in data["files"] for f in fr["findings"] if f["declaration"] == "hid"]
     assert hid["rule"] == "sorry" and hid["new"]
     assert "only Lean sees it" in hid["message"]
+
+
+MY_LEMMA = 'macro "my_lemma" n:ident : command => `(theorem $n : True := sorry)\n'
+
+
+@pytest.mark.parametrize("added", [True, False], ids=["added", "kept"])
+def test_a_sorry_lean_sees_where_leanloop_reads_no_declaration(
+    added: bool, fake_lean: Any, tmp_path: Path, cli: Any
+) -> None:
+    """A command of the file's own (`my_lemma one`, a macro) makes a declaration that uses
+    `sorry`: leanloop's text view has no declaration there, yet Lean's warning is a finding,
+    new when the branch added the command and old when the base had it already (scripted:
+    the double does not expand macros)."""
+    g = repo_factory(tmp_path)()
+    use = "my_lemma one\n"
+    g.commit({"Demo/A.lean": BASE + "\n" + MY_LEMMA + ("" if added else use)})
+    g.branch("pr")
+    g.commit({"Demo/A.lean": BASE + "\n" + MY_LEMMA + use + "theorem more : True := trivial\n"})
+    fake_lean.scenario(
+        [
+            {"when": "my_lemma one", "at": "my_lemma one", "severity": "warning",
+             "error": "declaration uses `sorry`", "axioms": ["sorryAx"]}
+        ]
+    )  # fmt: skip
+    report_dir = tmp_path / "out"
+    proc = cli(
+        "ci", str(g.root), "--base", "main", "--fail-on", "new-sorry",
+        "--format", "json", "--report-dir", str(report_dir),
+    )  # fmt: skip
+    assert proc.returncode == (1 if added else 0), proc.stdout + proc.stderr
+    data = json.loads((report_dir / "leanloop-ci.json").read_text("utf-8"))
+    unread = [
+        (f["line"], f["new"])
+        for fr in data["files"]
+        for f in fr["findings"]
+        if f["rule"] == "sorry" and "not read this text as a declaration" in f["message"]
+    ]
+    assert unread == [(6, added)]

@@ -76,10 +76,7 @@ _DECL_RE = re.compile(
     # one (`instance : C`, `example`) has it: at its keyword, as recorded for `example`
     # (lean-reference linterUnusedVariables, 246:0-246:7); for `instance` that is a guess.
     + r"(?P<kw>theorem|lemma|def|abbrev|axiom|example|instance|opaque|structure|class"
-    r"|inductive)(?![\w'!?])"
-    + r"(?:[ \t]+(?P<name>"
-    + _NAME
-    + r"))?"
+    r"|inductive)(?![\w'!?])" + r"(?:[ \t]+(?P<name>" + _NAME + r"))?"
 )
 _NAMESPACE_RE = re.compile(r"^\s*namespace\s+(?P<name>" + _NAME + r")")
 _SECTION_RE = re.compile(r"^\s*(?:noncomputable\s+)?section(?![\w'])")
@@ -392,7 +389,9 @@ def paren_errors(source: str, masked: str) -> list[tuple[int, str]]:
             if stack:
                 stack.pop()
             continue
-        if not any(toks[k][1] == "(" for k in stack):
+        parens = [k for k in stack if toks[k][1] == "("]
+        # Inside a syntax quotation (`` `(…) ``, `` `(tactic| …) ``) any command may stand.
+        if not parens or masked[toks[parens[-1]][0] - 1 : toks[parens[-1]][0]] == "`":
             continue
         prev = toks[i - 1] if i else None
         same_line = prev is not None and "\n" not in masked[prev[0] : at]

@@ -65,14 +65,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
-def _leanloop_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No ambient key or LEANLOOP_* setting leaks in; Lean runs uncaged unless testing the cage."""
+def _leanloop_env(
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """No ambient key or LEANLOOP_* setting leaks in; Lean runs uncaged unless testing the cage;
+    caches (the premise index's, matplotlib's) are the test session's, never the user's (a
+    real-Lean test keeps the user's cache directory, where Lake and Mathlib keep theirs)."""
     for name in list(os.environ):
         if name.startswith("LEANLOOP_"):
             monkeypatch.delenv(name)
     monkeypatch.delenv("MISTRAL_API_KEY", raising=False)
     if request.node.get_closest_marker("cage") is None:
         monkeypatch.setenv("LEANLOOP_SANDBOX", "off")
+    if request.node.get_closest_marker("lean") is None:
+        cache = tmp_path_factory.getbasetemp() / "xdg-cache"
+        cache.mkdir(exist_ok=True)
+        monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
 
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]

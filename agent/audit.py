@@ -352,8 +352,8 @@ async def audit_document(
             k = None if user_line is None else doc.declaration_at_line(user_line)
             if k is None and only is None and user_line is not None:
                 # Fail closed: Lean's word stands even where the text shows no declaration
-                # (a command leanloop cannot read as one). Line-free, so that ci matches it to
-                # the base by count.
+                # (a command leanloop cannot read as one). The message names no line, so ci
+                # matches it to the base by count.
                 findings.append(
                     Finding(
                         theorem=None,

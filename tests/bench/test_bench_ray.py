@@ -58,7 +58,9 @@ def test_ray_gives_the_same_summary_as_local(
     infra = {
         executor: [
             (r["problem"], r["sample"], r["note"])
-            for r in map(json.loads, (tmp_path / executor / "attempts.jsonl").open())
+            for r in map(
+                json.loads, (tmp_path / executor / "attempts.jsonl").read_text().splitlines()
+            )
             if r.get("outcome") == "infra"
         ]
         for executor in ("local", "ray")

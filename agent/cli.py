@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -42,7 +42,9 @@ from leanloop.options import (
 from leanloop.settings import Settings
 
 if TYPE_CHECKING:
+    from leanloop.lean.checker import Checker
     from leanloop.report import RunReport
+    from leanloop.run_files import Backends, Job, Outcome
 
 app = typer.Typer(
     name="leanloop",
@@ -477,7 +479,7 @@ def check(
     from leanloop.files import SourceFile
     from leanloop.inputs import Batch, lean_files, single
     from leanloop.inspect import FileCheck, inspect_file
-    from leanloop.run_files import Backends, Job, Outcome, file_error, stops_the_run
+    from leanloop.run_files import Backends, Job
 
     async def body() -> int:
         files = lean_files(paths)
@@ -487,22 +489,11 @@ def check(
             for p in files
         ]
         backends = Backends(_stderr)
-        await _checkers_first(backends, jobs)
-        done = Outcome()
-        try:
-            for i, job in enumerate(jobs):
-                typer.echo(f"Running Lean on {job.path}…", err=True)
-                try:
-                    done.results.append(await inspect_file(job.path, backends.checker(job)))
-                except LeanloopError as e:
-                    if one:
-                        raise
-                    done.errors.append(file_error(job, e))
-                    if stops_the_run(e):
-                        done.not_started = [str(j.path) for j in jobs[i + 1 :]]
-                        break
-        finally:
-            await backends.aclose()
+
+        async def one_file(job: Job, checker: Checker) -> FileCheck:
+            return await inspect_file(job.path, checker)
+
+        done = await _each_file(jobs, backends, one_file, one=one)
         results: list[FileCheck] = done.results
         return _finish_many(
             one=one,
@@ -556,6 +547,37 @@ async def _checkers_first(backends: Any, jobs: list[Any]) -> None:
     except BaseException:
         await backends.aclose()
         raise
+
+
+async def _each_file(
+    jobs: list[Job],
+    backends: Backends,
+    run: Callable[[Job, Checker], Awaitable[object]],
+    *,
+    one: bool,
+) -> Outcome:
+    """`check` and `audit` over their files, in order: each result, or its error (raised when
+    there is one file only); an error for all files stops the run. The checkers are closed."""
+    from leanloop.run_files import Outcome, file_error, stops_the_run
+
+    await _checkers_first(backends, jobs)
+    done = Outcome()
+    try:
+        for i, job in enumerate(jobs):
+            checker = backends.checker(job)
+            typer.echo(f"Running Lean on {job.path}…", err=True)
+            try:
+                done.results.append(await run(job, checker))
+            except LeanloopError as e:
+                if one:
+                    raise
+                done.errors.append(file_error(job, e))
+                if stops_the_run(e):
+                    done.not_started = [str(j.path) for j in jobs[i + 1 :]]
+                    break
+    finally:
+        await backends.aclose()
+    return done
 
 
 def _stderr(message: str) -> None:
@@ -634,7 +656,7 @@ def audit(
     from leanloop.audit import AuditReport, audit_file
     from leanloop.files import SourceFile
     from leanloop.inputs import Batch, lean_files, single
-    from leanloop.run_files import Backends, Job, Outcome, file_error, stops_the_run
+    from leanloop.run_files import Backends, Job
     from leanloop.session import make_policy
 
     flags = dict(
@@ -651,32 +673,17 @@ def audit(
         one = single(paths)
         jobs = [Job(p, _settings(p, flags), SourceFile.read(p)) for p in files]
         backends = Backends(_stderr)
-        await _checkers_first(backends, jobs)
-        done = Outcome()
-        try:
-            for i, job in enumerate(jobs):
-                checker = backends.checker(job)
-                typer.echo(f"Running Lean on {job.path}…", err=True)
-                try:
-                    replayer = await backends.replayer(job)
-                    done.results.append(
-                        await audit_file(
-                            job.path,
-                            checker,
-                            make_policy(job.settings),
-                            replayer=replayer,
-                            replay_required=job.settings.replay == "required",
-                        )
-                    )
-                except LeanloopError as e:
-                    if one:
-                        raise
-                    done.errors.append(file_error(job, e))
-                    if stops_the_run(e):
-                        done.not_started = [str(j.path) for j in jobs[i + 1 :]]
-                        break
-        finally:
-            await backends.aclose()
+
+        async def one_file(job: Job, checker: Checker) -> AuditReport:
+            return await audit_file(
+                job.path,
+                checker,
+                make_policy(job.settings),
+                replayer=await backends.replayer(job),
+                replay_required=job.settings.replay == "required",
+            )
+
+        done = await _each_file(jobs, backends, one_file, one=one)
         results: list[AuditReport] = done.results
         unreplayed = any(r.replay is None for r in results)
         return _finish_many(

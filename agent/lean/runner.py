@@ -70,6 +70,18 @@ class ProcessResult(BaseModel):
     seconds: float
     start_error: str | None = None  # the executable could not be started
 
+    @classmethod
+    def not_started(cls, argv: Sequence[str], error: OSError) -> ProcessResult:
+        return cls(
+            argv=list(argv),
+            exit_code=None,
+            stdout="",
+            stderr="",
+            timed_out=False,
+            seconds=0.0,
+            start_error=f"{argv[0]}: {error.strerror}",
+        )
+
 
 class Executor(Protocol):
     """Starts Lean processes: to completion (``run``) or long-lived with pipes (``start``, for a
@@ -409,15 +421,7 @@ async def run_process(
             stderr=asyncio.subprocess.STDOUT if merge_stderr else asyncio.subprocess.PIPE,
         )
     except OSError as e:
-        return ProcessResult(
-            argv=list(argv),
-            exit_code=None,
-            stdout="",
-            stderr="",
-            timed_out=False,
-            seconds=0.0,
-            start_error=f"{argv[0]}: {e.strerror}",
-        )
+        return ProcessResult.not_started(argv, e)
     tracked = track(proc)
     assert proc.stdout is not None
     out = asyncio.ensure_future(proc.stdout.read())
@@ -513,15 +517,7 @@ def run_blocking(
             preexec_fn=_child_setup(preexec),
         )
     except OSError as e:
-        return ProcessResult(
-            argv=list(argv),
-            exit_code=None,
-            stdout="",
-            stderr="",
-            timed_out=False,
-            seconds=0.0,
-            start_error=f"{argv[0]}: {e.strerror}",
-        )
+        return ProcessResult.not_started(argv, e)
     pipes: set[int] = set()
     for stream in (proc.stdout, proc.stderr):
         if stream is not None:
